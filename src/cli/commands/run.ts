@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { resolvePaths } from '../../core/paths.js';
+import { ConnectionRegistry } from '../../connections/registry.js';
+import { compileLayout } from '../../engine/compile.js';
+import { describePlan } from '../../engine/describePlan.js';
+import { runJob } from '../../engine/runJob.js';
+import { loadLayout } from '../../layout/load.js';
+import { parseVarsArg } from '../../layout/vars.js';
+import { formatCount, formatDuration, printJson, printLine } from '../output.js';
+
+interface RunOptions {
+  layout: string;
+  vars?: string[];
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run one layout (job) for the given vars')
+    .requiredOption('-l, --layout <file>', 'layout JSON file')
+    .option('--vars <k=v,...>', 'vars, e.g. logDate=2024-12-29 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--dry-run', 'print the rendered SQL and the read/write plan without touching data')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: RunOptions) => {
+      const paths = resolvePaths();
+      const connections = new ConnectionRegistry(paths);
+      try {
+        const job = compileLayout(loadLayout(opts.layout), parseVarsArg(opts.vars), paths);
+        if (opts.dryRun) {
+          const plan = describePlan(job, connections);
+          if (opts.json) printJson({ job: job.name, dryRun: true, plan });
+          else printLine(plan);
+          return;
+        }
+        const result = await runJob(job, { paths, connections });
+        if (opts.json) {
+          printJson(result);
+        } else {
+          const vars = Object.entries(result.vars).map(([k, v]) => `${k}=${v}`).join(',');
+          printLine(
+            `✔ ${result.job}${vars ? ` [${vars}]` : ''}: read ${formatCount(result.rowsRead)} rows, ` +
+              `wrote ${formatCount(result.rowsWritten)} rows to ${result.target} in ${formatDuration(result.durationMs)}`,
+          );
+        }
+      } finally {
+        await connections.closeAll();
+      }
+    });
+}

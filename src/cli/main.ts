@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { formatError, GamepipeError } from '../core/errors.js';
+import { registerRun } from './commands/run.js';
+import { registerValidate } from './commands/validate.js';
+
+const program = new Command()
+  .name('gamepipe')
+  .description('Game telemetry → trusted KPIs: declarative layouts on DuckDB, serving tables in PostgreSQL')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerRun(program);
+registerValidate(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // `validate` already printed each file's problem; the summary error only sets the exit code.
+  const reported = err instanceof GamepipeError && err.cause === 'reported';
+  process.stderr.write(`gamepipe: ${reported ? (err as Error).message : formatError(err)}\n`);
+  process.exitCode = 1;
+}

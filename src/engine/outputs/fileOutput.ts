@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { FileOutput } from '../../layout/schema.js';
+import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
+
+/**
+ * Writes the job's result as Parquet under a folder. DuckDB writes into a hidden staging
+ * folder beside the target (same filesystem), then folders are swapped by rename, so a
+ * reader sees the old data or the new data, never a half-written mix:
+ * - overwrite: the whole target folder is replaced;
+ * - overwritePartitions: only the `col=value` folders present in the result are replaced;
+ * - append: new uniquely named files are moved in next to the existing ones.
+ */
+export interface FileWriteResult {
+  rowsWritten: number;
+  partitions: string[];
+}
+
+function partitionDirs(root: string, depth: number): string[] {
+  if (depth === 0) return [''];
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    for (const rest of partitionDirs(path.join(root, entry.name), depth - 1)) {
+      out.push(rest ? path.join(entry.name, rest) : entry.name);
+    }
+  }
+  return out.sort();
+}
+
+function listFiles(root: string): string[] {
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+}
+
+/** Replaces `target` by `replacement` with renames; the old copy is removed afterwards. */
+function swapIn(replacement: string, target: string): void {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  if (fs.existsSync(target)) {
+    const trash = path.join(path.dirname(target), `.${path.basename(target)}.__old-${randomUUID()}`);
+    fs.renameSync(target, trash);
+    fs.renameSync(replacement, target);
+    fs.rmSync(trash, { recursive: true, force: true });
+  } else {
+    fs.renameSync(replacement, target);
+  }
+}
+
+export function describeFileWrite(output: FileOutput, target: string): string {
+  const partition = output.partitionBy?.length ? ` partitioned by ${output.partitionBy.join(', ')}` : '';
+  const how = {
+    overwrite: 'replace the whole folder',
+    overwritePartitions: 'replace only the partitions present in the result',
+    append: 'add new files next to the existing ones',
+  }[output.mode];
+  return `write parquet to ${target}${partition}: ${how} (staged, then swapped in by rename)`;
+}
+
+export async function writeFileOutput(
+  engine: DuckEngine,
+  relation: string,
+  output: FileOutput,
+  target: string,
+): Promise<FileWriteResult> {
+  const rowsWritten = Number(await engine.scalar(`SELECT count(*) FROM ${sqlIdent(relation)}`));
+  const staging = path.join(path.dirname(target), `.${path.basename(target)}.__staging-${randomUUID()}`);
+  fs.mkdirSync(staging, { recursive: true });
+  const partitionBy = output.partitionBy ?? [];
+  try {
+    const options = ['FORMAT parquet', "COMPRESSION zstd"];
+    let destination = staging;
+    if (partitionBy.length) {
+      options.push(`PARTITION_BY (${partitionBy.map(sqlIdent).join(', ')})`, `FILENAME_PATTERN 'part-{uuid}'`, 'OVERWRITE_OR_IGNORE');
+    } else {
+      destination = path.join(staging, `part-${randomUUID()}.parquet`);
+    }
+    await engine.run(`COPY (SELECT * FROM ${sqlIdent(relation)}) TO ${sqlString(destination)} (${options.join(', ')})`);
+
+    const partitions = partitionDirs(staging, partitionBy.length).filter((p) => p !== '');
+    switch (output.mode) {
+      case 'overwrite':
+        swapIn(staging, target);
+        break;
+      case 'overwritePartitions':
+        for (const partition of partitions) swapIn(path.join(staging, partition), path.join(target, partition));
+        break;
+      case 'append':
+        for (const file of listFiles(staging)) {
+          const dest = path.join(target, file);
+          fs.mkdirSync(path.dirname(dest), { recursive: true });
+          fs.renameSync(path.join(staging, file), dest);
+        }
+        break;
+    }
+    return { rowsWritten, partitions };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { withErrorContext, type ErrorContext } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+import type { GamepipePaths } from '../core/paths.js';
+import type { ConnectionRegistry } from '../connections/registry.js';
+import type { CompiledJob } from './compile.js';
+import { DuckEngine, sqlIdent } from './duckdb.js';
+import { writeFileOutput } from './outputs/fileOutput.js';
+import { writeJdbcOutput } from './outputs/jdbcOutput.js';
+import { registerFileSource } from './sources/fileSource.js';
+import { loadJdbcSource } from './sources/jdbcSource.js';
+import { sqlError } from './sqlErrors.js';
+
+/** The table holding the transform's result inside the job's DuckDB database. */
+export const OUTPUT_RELATION = '__gamepipe_output';
+
+export interface SourceStats {
+  name: string;
+  kind: 'file' | 'jdbc';
+  /** Rows read, when known without an extra scan (Parquet metadata, jdbc copies). */
+  rows: number | null;
+}
+
+export interface JobResult {
+  job: string;
+  file: string;
+  vars: Record<string, string>;
+  sources: SourceStats[];
+  rowsRead: number;
+  rowsWritten: number;
+  /** What was replaced: partitions for file outputs, rows deleted for jdbc outputs. */
+  replaced: { partitions?: string[]; rowsDeleted?: number };
+  target: string;
+  durationMs: number;
+}
+
+export interface RunContext {
+  paths: GamepipePaths;
+  connections: ConnectionRegistry;
+  /** DuckDB threads; default is DuckDB's (all cores). */
+  threads?: number;
+}
+
+/** Executes one compiled job: sources → DuckDB transform → output write. */
+export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResult> {
+  const started = Date.now();
+  const context: ErrorContext = { file: job.file, job: job.name };
+  const tmp = path.join(ctx.paths.tmp, 'jobs');
+  const engine = await DuckEngine.open(ctx.paths.tmp, ctx.threads ? { threads: ctx.threads } : {});
+  try {
+    const sources: SourceStats[] = [];
+    for (const compiled of job.sources) {
+      const sourceContext = { ...context, jsonPath: compiled.jsonPath };
+      try {
+        if (compiled.kind === 'file') {
+          const registered = await registerFileSource(engine, compiled.source, compiled.path, { ...sourceContext, jsonPath: `${compiled.jsonPath}.path` });
+          sources.push({ name: compiled.source.name, kind: 'file', rows: registered.rows });
+        } else {
+          const adapter = ctx.connections.get(compiled.source.connection);
+          const loaded = await loadJdbcSource(engine, adapter, compiled.source.name, compiled.query, tmp, { ...sourceContext, jsonPath: `${compiled.jsonPath}.query` });
+          sources.push({ name: compiled.source.name, kind: 'jdbc', rows: loaded.rows });
+        }
+      } catch (err) {
+        throw withErrorContext(err, { ...sourceContext, jsonPath: `${compiled.jsonPath}.${compiled.kind === 'file' ? 'path' : 'connection'}` });
+      }
+      logger.debug({ job: job.name, source: compiled.source.name }, 'source ready');
+    }
+
+    const transformPath = job.layout.transformSql !== undefined ? '$.transformSql' : '$.transformTemplate';
+    const last = job.statements.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const statement = job.statements[i]!;
+      const sql = i === last ? `CREATE TABLE ${sqlIdent(OUTPUT_RELATION)} AS\n${statement}` : statement;
+      try {
+        await engine.run(sql);
+      } catch (err) {
+        const which = job.statements.length > 1 ? `transform statement ${i + 1} of ${job.statements.length}` : 'transform';
+        // DuckDB counts lines from the SQL it was given; the wrapper adds one line to the last statement.
+        throw sqlError(err, sql, which, { ...context, jsonPath: transformPath });
+      }
+    }
+
+    let rowsWritten: number;
+    let replaced: JobResult['replaced'];
+    let target: string;
+    if (job.output.kind === 'file') {
+      const written = await writeFileOutput(engine, OUTPUT_RELATION, job.output.output, job.output.path);
+      rowsWritten = written.rowsWritten;
+      replaced = job.output.output.mode === 'overwritePartitions' ? { partitions: written.partitions } : {};
+      target = job.output.path;
+    } else {
+      const output = job.output.output;
+      const adapter = ctx.connections.get(output.connection);
+      const written = await writeJdbcOutput(engine, OUTPUT_RELATION, adapter, output, tmp, context);
+      rowsWritten = written.rowsWritten;
+      replaced = { rowsDeleted: written.rowsDeleted };
+      target = `${output.connection}.${output.table}`;
+    }
+    const rowsRead = sources.reduce((sum, s) => sum + (s.rows ?? 0), 0);
+    return {
+      job: job.name,
+      file: job.file,
+      vars: Object.fromEntries(Object.entries(job.vars).filter(([k]) => k !== 'lake' && k !== 'home')),
+      sources,
+      rowsRead,
+      rowsWritten,
+      replaced,
+      target,
+      durationMs: Date.now() - started,
+    };
+  } catch (err) {
+    throw withErrorContext(err, context);
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { ErrorContext } from '../../core/errors.js';
+import type { PgAdapter } from '../../connections/adapter.js';
+import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
+import { sqlError } from '../sqlErrors.js';
+import { duckTypeForPgOid } from '../typeMapping.js';
+
+/**
+ * Loads a PostgreSQL query into a DuckDB table in bulk: the result streams out with
+ * COPY … TO as CSV into a scratch file, and DuckDB's CSV reader loads it with the column
+ * types PostgreSQL reported (no sniffing, no row-by-row inserts).
+ */
+export async function loadJdbcSource(
+  engine: DuckEngine,
+  adapter: PgAdapter,
+  name: string,
+  query: string,
+  tmpDir: string,
+  context: ErrorContext,
+): Promise<{ rows: number }> {
+  fs.mkdirSync(tmpDir, { recursive: true });
+  const csv = path.join(tmpDir, `source-${name}-${randomUUID()}.csv`);
+  try {
+    const { fields, rows } = await adapter.withSession(async (session) => {
+      let probe;
+      try {
+        probe = await session.query(`SELECT * FROM (${query}) AS gamepipe_source LIMIT 0`);
+      } catch (err) {
+        throw sqlError(err, query, `query of source "${name}" on connection ${adapter.connectionName}`, context);
+      }
+      const copied = await session.copyOutCsv(query, csv);
+      return { fields: probe.fields, rows: copied };
+    });
+    const columns = fields.map((f) => `${sqlString(f.name)}: ${sqlString(duckTypeForPgOid(f.dataTypeID))}`).join(', ');
+    const read = fs.statSync(csv).size === 0
+      ? `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeForPgOid(f.dataTypeID)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`
+      : `SELECT * FROM read_csv(${sqlString(csv)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
+        `allow_quoted_nulls = false, columns = {${columns}})`;
+    await engine.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${read}`);
+    return { rows };
+  } finally {
+    fs.rmSync(csv, { force: true });
+  }
+}

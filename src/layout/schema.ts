@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { VAR_TYPES } from './vars.js';
+
+/**
+ * The layout contract (DESIGN.md "Layout"): one job = input sources, a transform, an output.
+ * Objects are strict so a misspelled key is an error that names it, not a silent no-op.
+ */
+const name = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _ (it becomes a SQL view name)');
+
+const varSpec = z.strictObject({
+  type: z.enum(VAR_TYPES),
+  default: z.string().optional(),
+  required: z.boolean().optional(),
+  values: z.array(z.string()).optional(),
+  description: z.string().optional(),
+});
+
+const fileSource = z.strictObject({
+  name,
+  type: z.literal('file'),
+  /** A file, a folder (read recursively) or a glob; `{var}` placeholders allowed. */
+  path: z.string().min(1),
+  format: z.enum(['parquet', 'csv', 'ndjson', 'json']),
+  /** When false, a missing path yields an empty source instead of an error (needs `columns`). */
+  required: z.boolean().optional(),
+  /** Column types (DuckDB SQL types): enforced for csv/json, and the schema of an empty optional source. */
+  columns: z.record(z.string(), z.string()).optional(),
+  /** CSV only. */
+  delimiter: z.string().length(1).optional(),
+  header: z.boolean().optional(),
+});
+
+const jdbcSource = z.strictObject({
+  name,
+  type: z.literal('jdbc'),
+  connection: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a connection name like WAREHOUSE'),
+  query: z.string().min(1),
+});
+
+export const inputSourceSchema = z.discriminatedUnion('type', [fileSource, jdbcSource]);
+
+const fileOutput = z.strictObject({
+  type: z.literal('file'),
+  path: z.string().min(1),
+  format: z.literal('parquet').default('parquet'),
+  mode: z.enum(['overwrite', 'overwritePartitions', 'append']),
+  partitionBy: z.array(z.string().min(1)).optional(),
+});
+
+const jdbcOutput = z.strictObject({
+  type: z.literal('jdbc'),
+  connection: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a connection name like WAREHOUSE'),
+  /** `table` or `schema.table`. */
+  table: z.string().regex(/^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/, 'a table name like kpi_daily or serving.kpi_daily'),
+  mode: z.enum(['overwrite', 'deleteInsert', 'upsert', 'append']),
+  /** deleteInsert: the partition replaced, column → value (`{var}` allowed). */
+  partition: z.record(z.string(), z.string()).optional(),
+  /** upsert: the key columns. */
+  keys: z.array(z.string().min(1)).optional(),
+  /** Explicit CREATE TABLE statement used when the table is absent (else it is created from the result schema). */
+  ddl: z.string().optional(),
+});
+
+export const outputSchema = z.discriminatedUnion('type', [fileOutput, jdbcOutput]);
+
+export const layoutSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name,
+    layer: z.string().optional(),
+    description: z.string().optional(),
+    vars: z.record(z.string(), varSpec).optional(),
+    /** Jobs this one needs that the graph cannot infer from paths and tables. */
+    dependsOn: z.array(z.string()).optional(),
+    inputSources: z.array(inputSourceSchema).default([]),
+    transformSql: z.string().min(1).optional(),
+    transformTemplate: z.string().min(1).optional(),
+    output: outputSchema,
+  })
+  .superRefine((layout, ctx) => {
+    if ((layout.transformSql === undefined) === (layout.transformTemplate === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transformSql'],
+        message: 'exactly one of transformSql or transformTemplate',
+      });
+    }
+    const seen = new Set<string>();
+    layout.inputSources.forEach((source, i) => {
+      if (seen.has(source.name.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', path: ['inputSources', i, 'name'], message: `a unique source name ("${source.name}" is used twice)` });
+      }
+      seen.add(source.name.toLowerCase());
+      if (source.type === 'file' && source.required === false && !source.columns) {
+        ctx.addIssue({ code: 'custom', path: ['inputSources', i, 'columns'], message: 'columns, to give an optional source its schema when the path is missing' });
+      }
+    });
+    const out = layout.output;
+    if (out.type === 'jdbc') {
+      if (out.mode === 'deleteInsert' && (!out.partition || Object.keys(out.partition).length === 0)) {
+        ctx.addIssue({ code: 'custom', path: ['output', 'partition'], message: 'a partition spec like {"ds": "{logDate}"} for mode deleteInsert' });
+      }
+      if (out.mode === 'upsert' && (!out.keys || out.keys.length === 0)) {
+        ctx.addIssue({ code: 'custom', path: ['output', 'keys'], message: 'key columns for mode upsert' });
+      }
+    }
+    if (out.type === 'file' && out.mode === 'overwritePartitions' && !out.partitionBy?.length) {
+      ctx.addIssue({ code: 'custom', path: ['output', 'partitionBy'], message: 'partitionBy columns for mode overwritePartitions' });
+    }
+  });
+
+export type Layout = z.infer<typeof layoutSchema>;
+export type InputSource = z.infer<typeof inputSourceSchema>;
+export type FileSource = z.infer<typeof fileSource>;
+export type JdbcSource = z.infer<typeof jdbcSource>;
+export type Output = z.infer<typeof outputSchema>;
+export type FileOutput = z.infer<typeof fileOutput>;
+export type JdbcOutput = z.infer<typeof jdbcOutput>;
