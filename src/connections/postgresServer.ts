@@ -15,8 +15,12 @@ export class PostgresServerAdapter implements PgAdapter {
     readonly connectionName: string,
     url: string,
   ) {
-    // Sessions run in UTC so timestamps cross between DuckDB and PostgreSQL unchanged.
-    this.pool = new pg.Pool({ connectionString: url, max: 4, options: '-c TimeZone=UTC' });
+    this.pool = new pg.Pool({ connectionString: url, max: 4 });
+    // Sessions run in UTC so timestamps cross between DuckDB and PostgreSQL unchanged
+    // (set per connection, so `?options=…` in the URL keeps working).
+    this.pool.on('connect', (client) => {
+      client.query("SET TIME ZONE 'UTC'").catch(() => undefined);
+    });
     this.pool.on('error', () => {
       // An idle client died (server restart); the pool replaces it on next use.
     });

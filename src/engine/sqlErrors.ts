@@ -6,7 +6,10 @@ import { GamepipeError, type ErrorContext } from '../core/errors.js';
  */
 export function sqlError(err: unknown, sql: string, what: string, context: ErrorContext): GamepipeError {
   if (err instanceof GamepipeError) return err.withContext(context);
-  const message = (err instanceof Error ? err.message : String(err)).split('\n\nLINE ')[0]!.trim();
+  const message = (err instanceof Error ? err.message : String(err))
+    .split('\n\nLINE ')[0]!
+    .replace(/^Failed to extract statements: /, '')
+    .trim();
   const lineMatch = /LINE (\d+):/.exec(err instanceof Error ? err.message : '');
   const lines = sql.split('\n');
   const failing = lineMatch ? Number(lineMatch[1]) : undefined;

@@ -207,7 +207,8 @@ export async function writeJdbcOutput(
     });
   } catch (err) {
     if (err instanceof GamepipeError) throw err.withContext(context);
-    throw sqlError(err, stepSql, `writing ${output.table} on connection ${adapter.connectionName} (${step}); nothing was changed`, context);
+    const failed = sqlError(err, stepSql, `writing ${output.table} on connection ${adapter.connectionName} (${step})`, context);
+    throw new GamepipeError(`${failed.message}; rolled back, ${output.table} is unchanged`, failed.context, { cause: err });
   } finally {
     fs.rmSync(csv, { force: true });
   }
