@@ -6,7 +6,7 @@ import { layoutSchema, type Layout } from './schema.js';
 
 export interface LoadedLayout {
   layout: Layout;
-  /** Absolute path of the layout file. */
+  /** The layout file as the user named it (errors show this). */
   file: string;
   /** Folder of the layout file: templates resolve against it. */
   dir: string;
@@ -76,5 +76,5 @@ export function loadLayout(file: string): LoadedLayout {
       expected: 'a readable layout JSON file',
     });
   }
-  return { layout: parseLayout(text, file), file: abs, dir: path.dirname(abs) };
+  return { layout: parseLayout(text, file), file, dir: path.dirname(abs) };
 }
