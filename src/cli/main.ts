@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { formatError, GamepipeError } from '../core/errors.js';
+import { registerPipeline } from './commands/pipeline.js';
 import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
 import { registerValidate } from './commands/validate.js';
 
 const program = new Command()
@@ -12,6 +14,8 @@ const program = new Command()
 
 registerRun(program);
 registerValidate(program);
+registerPipeline(program);
+registerRuns(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -30,6 +30,11 @@ export interface PgAdapter {
   withSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T>;
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (session: PgSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding an exclusive lock named `key`, waiting for it if another holder
+   * (in this or another process) has it: a PostgreSQL session advisory lock on a server.
+   */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

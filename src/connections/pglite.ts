@@ -69,6 +69,21 @@ export class PgliteAdapter implements PgAdapter {
     });
   }
 
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  /** PGlite lives in this process only, so an in-process lock per key is the whole story. */
+  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
     if (!this.db.closed) await this.db.close();

@@ -13,7 +13,7 @@ export class PostgresServerAdapter implements PgAdapter {
 
   constructor(
     readonly connectionName: string,
-    url: string,
+    private readonly url: string,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: 4 });
     // Sessions run in UTC so timestamps cross between DuckDB and PostgreSQL unchanged
@@ -76,6 +76,23 @@ export class PostgresServerAdapter implements PgAdapter {
       throw err;
     } finally {
       client.release(broken);
+    }
+  }
+
+  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    // A dedicated connection (not from the pool) holds the session lock for as long as fn runs,
+    // so long jobs never starve the pool; if this process dies, the server releases the lock.
+    const client = new pg.Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
+      }
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 

@@ -57,7 +57,8 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
           sources.push({ name: compiled.source.name, kind: 'file', rows: registered.rows });
         } else {
           const adapter = ctx.connections.get(compiled.source.connection);
-          const loaded = await loadJdbcSource(engine, adapter, compiled.source.name, compiled.query, tmp, { ...sourceContext, jsonPath: `${compiled.jsonPath}.query` });
+          const optional = compiled.source.required === false ? compiled.source.columns : undefined;
+          const loaded = await loadJdbcSource(engine, adapter, compiled.source.name, compiled.query, tmp, { ...sourceContext, jsonPath: `${compiled.jsonPath}.query` }, optional);
           sources.push({ name: compiled.source.name, kind: 'jdbc', rows: loaded.rows });
         }
       } catch (err) {

@@ -37,6 +37,10 @@ const jdbcSource = z.strictObject({
   type: z.literal('jdbc'),
   connection: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a connection name like WAREHOUSE'),
   query: z.string().min(1),
+  /** When false, a query on a table that does not exist yet yields an empty source (needs `columns`). */
+  required: z.boolean().optional(),
+  /** DuckDB column types of the empty source used when the table does not exist yet. */
+  columns: z.record(z.string(), z.string()).optional(),
 });
 
 export const inputSourceSchema = z.discriminatedUnion('type', [fileSource, jdbcSource]);
@@ -93,7 +97,7 @@ export const layoutSchema = z
         ctx.addIssue({ code: 'custom', path: ['inputSources', i, 'name'], message: `a unique source name ("${source.name}" is used twice)` });
       }
       seen.add(source.name.toLowerCase());
-      if (source.type === 'file' && source.required === false && !source.columns) {
+      if (source.required === false && !source.columns) {
         ctx.addIssue({ code: 'custom', path: ['inputSources', i, 'columns'], message: 'columns, to give an optional source its schema when the path is missing' });
       }
     });

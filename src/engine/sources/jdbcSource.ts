@@ -19,20 +19,28 @@ export async function loadJdbcSource(
   query: string,
   tmpDir: string,
   context: ErrorContext,
+  /** For an optional source: the columns of the empty table used while the queried table does not exist. */
+  whenTableMissing?: Record<string, string>,
 ): Promise<{ rows: number }> {
   fs.mkdirSync(tmpDir, { recursive: true });
   const csv = path.join(tmpDir, `source-${name}-${randomUUID()}.csv`);
   try {
-    const { fields, rows } = await adapter.withSession(async (session) => {
+    const { fields, rows } = (await adapter.withSession(async (session) => {
       let probe;
       try {
         probe = await session.query(`SELECT * FROM (${query}) AS gamepipe_source LIMIT 0`);
       } catch (err) {
+        if (whenTableMissing && (err as { code?: string }).code === '42P01') return null; // undefined_table
         throw sqlError(err, query, `query of source "${name}" on connection ${adapter.connectionName}`, context);
       }
       const copied = await session.copyOutCsv(query, csv);
       return { fields: probe.fields, rows: copied };
-    });
+    })) ?? { fields: null, rows: 0 };
+    if (fields === null) {
+      const cols = Object.entries(whenTableMissing!).map(([c, t]) => `CAST(NULL AS ${t}) AS ${sqlIdent(c)}`);
+      await engine.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT ${cols.join(', ')} WHERE false`);
+      return { rows: 0 };
+    }
     const columns = fields.map((f) => `${sqlString(f.name)}: ${sqlString(duckTypeForPgOid(f.dataTypeID))}`).join(', ');
     const read = fs.statSync(csv).size === 0
       ? `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeForPgOid(f.dataTypeID)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`
