@@ -4,6 +4,7 @@ import { formatError, GamepipeError } from '../core/errors.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
 
 const program = new Command()
@@ -16,6 +17,7 @@ registerRun(program);
 registerValidate(program);
 registerPipeline(program);
 registerRuns(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

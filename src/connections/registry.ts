@@ -38,12 +38,12 @@ function hidePassword(url: string): string {
  */
 export class ConnectionRegistry {
   private readonly open = new Map<string, PgAdapter>();
-  private readonly config: ProjectConfig;
+  private readonly config: Pick<ProjectConfig, 'connections'>;
 
   constructor(
     private readonly paths: GamepipePaths,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    config?: ProjectConfig,
+    config?: Pick<ProjectConfig, 'connections'>,
   ) {
     this.config = config ?? loadProjectConfig(env);
   }

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { loadProjectConfig } from '../../config/projectConfig.js';
+import { resolvePaths } from '../../core/paths.js';
+import { logger } from '../../core/logger.js';
+import { ConnectionRegistry, WAREHOUSE } from '../../connections/registry.js';
+import { pipelineRunner } from '../../scheduler/runScheduled.js';
+import { ScheduleState } from '../../scheduler/scheduleState.js';
+import { Scheduler } from '../../scheduler/scheduler.js';
+import { buildApp } from '../../server/app.js';
+import { printLine } from '../output.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('host the scheduler (schedules in gamepipe.config.json) and the HTTP API')
+    .option('--port <n>', 'HTTP port', (v: string) => Number(v), 8080)
+    .option('--host <host>', 'HTTP host', '127.0.0.1')
+    .option('--no-scheduler', 'serve the API only')
+    .action(async (opts: { port: number; host: string; scheduler: boolean }) => {
+      const paths = resolvePaths();
+      const config = loadProjectConfig();
+      const connections = new ConnectionRegistry(paths, process.env, config);
+      const ctx = { paths, connections };
+      const scheduler = opts.scheduler
+        ? new Scheduler(config.schedules, new ScheduleState(connections.get(WAREHOUSE)), pipelineRunner(ctx))
+        : undefined;
+      const app = await buildApp({ connections, ...(scheduler ? { scheduler } : {}) });
+      const address = await app.listen({ port: opts.port, host: opts.host });
+      printLine(`gamepipe serving ${address}/api (${config.schedules.length} schedule${config.schedules.length === 1 ? '' : 's'})`);
+      if (scheduler) {
+        await scheduler.start();
+        for (const s of scheduler.nextRuns()) printLine(`  schedule ${s.schedule}: next run ${s.next}`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      logger.info('stopping');
+      await scheduler?.stop();
+      await app.close();
+      await connections.closeAll();
+    });
+}
