@@ -7,6 +7,11 @@ import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
 
+// `gamepipe … | head` closes stdout early: stop writing quietly instead of crashing mid-run.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 const program = new Command()
   .name('gamepipe')
   .description('Game telemetry → trusted KPIs: declarative layouts on DuckDB, serving tables in PostgreSQL')

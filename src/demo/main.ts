@@ -4,15 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { formatError } from '../core/errors.js';
 import { resolvePaths } from '../core/paths.js';
 import { ConnectionRegistry } from '../connections/registry.js';
-import { compileLayout } from '../engine/compile.js';
-import { runJob } from '../engine/runJob.js';
-import { loadLayout } from '../layout/load.js';
+import { loadPipeline } from '../pipeline/definition.js';
+import { runPipeline } from '../pipeline/runPipeline.js';
 import { formatCount, formatDuration } from '../cli/output.js';
 import { writeSampleEvents } from './sampleEvents.js';
 
 /**
  * `npm start`: the end-to-end demo on the embedded defaults (DuckDB + PGlite under
- * ./.gamepipe). Writes three days of sample events, runs the demo layouts for each day
+ * ./.gamepipe). Writes three days of sample events, backfills the demo pipeline over them
  * (raw NDJSON → Parquet silver → KPIs in the WAREHOUSE PostgreSQL), then prints the table.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,21 +21,18 @@ async function main(): Promise<void> {
   process.chdir(root); // layouts use paths relative to the project (reference/…)
   const paths = resolvePaths();
   const connections = new ConnectionRegistry(paths);
-  const layouts = ['currency_rates', 'active_users', 'kpi_daily'].map((name) => loadLayout(`layouts/demo/${name}.json`));
   const info = connections.describe('WAREHOUSE');
   console.log(`gamepipe demo — lake ${paths.lake}, WAREHOUSE ${info.kind} (${info.location})\n`);
   try {
-    for (const day of days) {
-      await writeSampleEvents(paths.lake, paths.tmp, day);
-      for (const loaded of layouts) {
-        if (loaded.layout.name === 'currency_rates' && day !== days[0]) continue;
-        const result = await runJob(compileLayout(loaded, { logDate: day }, paths), { paths, connections });
-        console.log(
-          `  ✔ ${day} ${result.job.padEnd(18)} read ${formatCount(result.rowsRead).padStart(6)} rows, ` +
-            `wrote ${formatCount(result.rowsWritten).padStart(5)} → ${result.target.replace(paths.lake, '{lake}')} (${formatDuration(result.durationMs)})`,
-        );
-      }
+    for (const day of days) await writeSampleEvents(paths.lake, paths.tmp, day);
+    const result = await runPipeline(loadPipeline('pipelines/demo'), { paths, connections }, { varSets: days.map((logDate) => ({ logDate })) });
+    for (const t of result.tasks) {
+      const detail = t.result
+        ? `read ${formatCount(t.result.rowsRead).padStart(6)} rows, wrote ${formatCount(t.result.rowsWritten).padStart(5)} → ${t.result.target.replace(paths.lake, '{lake}')} (${formatDuration(t.result.durationMs)})`
+        : `${t.status}: ${t.error?.split('\n')[0]}`;
+      console.log(`  ${t.status === 'succeeded' ? '✔' : '✘'} ${t.vars.logDate} ${t.job.padEnd(18)} ${detail}`);
     }
+    if (!result.ok) throw new Error('the demo pipeline failed (see above)');
     const kpis = await connections.get('WAREHOUSE').withSession((s) =>
       s.query(`SELECT to_char(ds, 'YYYY-MM-DD') AS ds, game_id, dau, paying_users AS pu, revenue_usd, arpu
                  FROM demo_kpi_daily ORDER BY ds, game_id`),

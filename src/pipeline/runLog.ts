@@ -62,13 +62,20 @@ export class RunLog {
   async start(entry: { pipelineRunId: string; pipeline: string; job: string; vars: Record<string, string> }): Promise<string> {
     await this.ensureTable();
     const runId = randomUUID();
-    await this.adapter.withSession((s) =>
-      s.query(
+    await this.adapter.withSession(async (s) => {
+      // The caller holds this (job, vars)'s lock, so a row still 'running' belongs to a process that died.
+      await s.query(
+        `UPDATE etl_run_log SET status = 'failed', ended_at = clock_timestamp(),
+                error = coalesce(error || E'\n', '') || 'abandoned: the process running it stopped before it finished'
+         WHERE pipeline = $1 AND job = $2 AND vars_key = $3 AND status = 'running'`,
+        [entry.pipeline, entry.job, varsKey(entry.vars)],
+      );
+      await s.query(
         `INSERT INTO etl_run_log (run_id, pipeline_run_id, pipeline, job, vars, vars_key, status, started_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'running', clock_timestamp())`,
         [runId, entry.pipelineRunId, entry.pipeline, entry.job, JSON.stringify(entry.vars), varsKey(entry.vars)],
-      ),
-    );
+      );
+    });
     return runId;
   }
 

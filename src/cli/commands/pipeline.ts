@@ -24,7 +24,9 @@ function reporter(json: boolean | undefined): ProgressReporter {
 
 function printSummary(result: PipelineRunResult, json: boolean | undefined): void {
   if (json || !process.stderr.isTTY) {
-    printJson({ event: 'run_finished', ...result, tasks: result.tasks.map(({ result: r, ...t }) => ({ ...t, rowsRead: r?.rowsRead, rowsWritten: r?.rowsWritten, durationMs: r?.durationMs })) });
+    // The last JSON line of the run, like the progress lines before it.
+    const tasks = result.tasks.map(({ result: r, ...t }) => ({ ...t, rowsRead: r?.rowsRead, rowsWritten: r?.rowsWritten, durationMs: r?.durationMs }));
+    printLine(JSON.stringify({ event: 'run_finished', ...result, tasks, at: new Date().toISOString() }));
     return;
   }
   for (const t of result.tasks) {
