@@ -5,6 +5,8 @@ import type { GamepipePaths } from '../core/paths.js';
 import type { ConnectionRegistry } from '../connections/registry.js';
 import type { CompiledJob } from './compile.js';
 import { DuckEngine, sqlIdent } from './duckdb.js';
+import { compileChecks } from './checks/compile.js';
+import { runChecks, type CheckResult } from './checks/runChecks.js';
 import { writeFileOutput } from './outputs/fileOutput.js';
 import { writeJdbcOutput } from './outputs/jdbcOutput.js';
 import { registerFileSource } from './sources/fileSource.js';
@@ -31,6 +33,8 @@ export interface JobResult {
   /** What was replaced: partitions for file outputs, rows deleted for jdbc outputs. */
   replaced: { partitions?: string[]; rowsDeleted?: number };
   target: string;
+  /** Every check's outcome (failed warn-level checks included; a failed error-level check throws). */
+  checks: CheckResult[];
   durationMs: number;
 }
 
@@ -46,6 +50,8 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
   const started = Date.now();
   const context: ErrorContext = { file: job.file, job: job.name };
   const tmp = path.join(ctx.paths.tmp, 'jobs');
+  // Bad placeholders in check SQL fail before any data is read.
+  const checks = compileChecks(job.layout.checks ?? [], job.vars, context);
   const engine = await DuckEngine.open(ctx.paths.tmp, ctx.threads ? { threads: ctx.threads } : {});
   try {
     const sources: SourceStats[] = [];
@@ -81,6 +87,11 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
       }
     }
 
+    const checkResults = await runChecks(engine, OUTPUT_RELATION, checks, context);
+    for (const failed of checkResults.filter((c) => !c.passed)) {
+      logger.warn({ job: job.name, check: failed.name, failingRows: failed.failingRows, sample: failed.sample }, `check ${failed.name} failed: ${failed.message}`);
+    }
+
     let rowsWritten: number;
     let replaced: JobResult['replaced'];
     let target: string;
@@ -107,6 +118,7 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
       rowsWritten,
       replaced,
       target,
+      checks: checkResults,
       durationMs: Date.now() - started,
     };
   } catch (err) {

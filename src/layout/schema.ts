@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSchema } from '../engine/checks/schema.js';
 import { VAR_TYPES } from './vars.js';
 
 /**
@@ -82,6 +83,8 @@ export const layoutSchema = z
     transformSql: z.string().min(1).optional(),
     transformTemplate: z.string().min(1).optional(),
     output: outputSchema,
+    /** Data checks on the result, run in DuckDB before the output is written (docs/layouts.md, Checks). */
+    checks: z.array(checkSchema).optional(),
   })
   .superRefine((layout, ctx) => {
     if ((layout.transformSql === undefined) === (layout.transformTemplate === undefined)) {

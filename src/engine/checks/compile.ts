@@ -1,3 +1,4 @@
+import type { ErrorContext } from '../../core/errors.js';
 import { renderPlaceholders } from '../../layout/render.js';
 import type { Vars } from '../../layout/vars.js';
 import type { Check } from './schema.js';
@@ -8,7 +9,7 @@ import type { Check } from './schema.js';
  * `SELECT sum(amount) FROM main_data WHERE ds = DATE '{logDate}'`. An unknown placeholder is an
  * error naming `$.checks[i].…`. (`$output`, the job's result, is replaced later by runChecks.)
  */
-export function compileChecks(checks: readonly Check[], vars: Vars, where: { file?: string }): Check[] {
+export function compileChecks(checks: readonly Check[], vars: Vars, where: Pick<ErrorContext, 'file' | 'job'>): Check[] {
   return checks.map((check, i) => {
     const at = (key: string) => ({ ...where, jsonPath: `$.checks[${i}].${key}` });
     switch (check.type) {
