@@ -88,7 +88,8 @@ export class RunLog {
   async finish(runId: string, outcome: { status: 'succeeded' | 'failed'; rowsRead?: number; rowsWritten?: number; error?: string }): Promise<void> {
     await this.adapter.withSession((s) =>
       s.query(
-        `UPDATE etl_run_log SET status = $2, rows_read = $3, rows_written = $4, error = $5, ended_at = clock_timestamp()
+        // A run that succeeded after retries keeps the last transient error, for the record.
+        `UPDATE etl_run_log SET status = $2, rows_read = $3, rows_written = $4, error = coalesce($5, error), ended_at = clock_timestamp()
          WHERE run_id = $1`,
         [runId, outcome.status, outcome.rowsRead ?? null, outcome.rowsWritten ?? null, outcome.error ?? null],
       ),
