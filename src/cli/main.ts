@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { formatError, GamepipeError } from '../core/errors.js';
+import { registerGenerate } from './commands/generate.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
@@ -21,6 +22,7 @@ const program = new Command()
 registerRun(program);
 registerValidate(program);
 registerPipeline(program);
+registerGenerate(program);
 registerRuns(program);
 registerServe(program);
 

@@ -1,0 +1,35 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Events of a generated Parquet file as the objects their NDJSON lines parse to (absent
+ * fields omitted, timestamp back to ISO-8601 `…Z`, properties parsed). Loads the whole file:
+ * meant for tests and inspection.
+ */
+export async function readParquetEvents(file: string): Promise<Array<Record<string, unknown>>> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  try {
+    const connection = await instance.connect();
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+      const reader = await connection.runAndReadAll(
+        `SELECT * REPLACE (strftime("timestamp", '%Y-%m-%dT%H:%M:%S.%gZ') AS "timestamp") FROM read_parquet(${sqlString(file)})`,
+      );
+      return reader.getRowObjectsJson().map((row) => {
+        const event: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(row)) {
+          if (value === null) continue;
+          event[key] = key === 'properties' ? (JSON.parse(value as string) as unknown) : value;
+        }
+        return event;
+      });
+    } finally {
+      connection.closeSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
