@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { formatError, GamepipeError } from '../core/errors.js';
+import { registerEvents } from './commands/events.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRun } from './commands/run.js';
@@ -23,6 +24,7 @@ registerRun(program);
 registerValidate(program);
 registerPipeline(program);
 registerGenerate(program);
+registerEvents(program);
 registerRuns(program);
 registerServe(program);
 

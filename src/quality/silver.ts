@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { GamepipeError } from '../core/errors.js';
+import type { GamepipePaths } from '../core/paths.js';
+import type { ConnectionRegistry } from '../connections/registry.js';
+import { compileLayout } from '../engine/compile.js';
+import { DuckEngine, sqlString } from '../engine/duckdb.js';
+import { runJob, type JobResult } from '../engine/runJob.js';
+import { loadLayout } from '../layout/load.js';
+import { checkVarValue } from '../layout/vars.js';
+
+/**
+ * Bronze → silver for one day, run by the layout engine: the job is the layout
+ * `layouts/silver/events.json` (template `silver_events.sql.j2`, whose rule SQL is generated from
+ * src/quality/rules.ts), so the daily pipeline can run it like any other job.
+ */
+
+export const SILVER_LAYOUT_DIR = path.resolve(import.meta.dirname, '../../layouts/silver');
+export const SILVER_EVENTS_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'events.json');
+export const QUALITY_DAILY_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'quality_daily.json');
+
+export function silverEventsDir(paths: GamepipePaths): string {
+  return path.join(paths.lake, 'silver', 'events');
+}
+
+export function checkDate(date: string, option = '--date'): string {
+  if (!checkVarValue('date', date)) {
+    throw new GamepipeError(`${option}: ${JSON.stringify(date)} is not a date`, { expected: 'a calendar date YYYY-MM-DD, e.g. 2024-05-01' });
+  }
+  return date;
+}
+
+function hasParquet(dir: string): boolean {
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.parquet') && !f.startsWith('.'));
+}
+
+export interface SilverSummary {
+  ds: string;
+  rows: number;
+  valid: number;
+  invalid: number;
+  duplicates: number;
+  flagged: number;
+  target: string;
+  job: JobResult;
+}
+
+/** Rebuilds `{lake}/silver/events/ds=<date>` from bronze (replacing that partition atomically). */
+export async function buildSilverDay(
+  date: string,
+  ctx: { paths: GamepipePaths; connections: ConnectionRegistry; threads?: number },
+): Promise<SilverSummary> {
+  checkDate(date);
+  const bronze = path.join(ctx.paths.lake, 'bronze', 'events', `ds=${date}`);
+  if (!hasParquet(bronze)) {
+    throw new GamepipeError(`no bronze events for ${date}`, {
+      file: bronze,
+      expected: `events of that day ingested first: gamepipe ingest FILE… (bronze is partitioned by event day)`,
+    });
+  }
+  const job = compileLayout(loadLayout(SILVER_EVENTS_LAYOUT), { logDate: date }, ctx.paths);
+  const result = await runJob(job, { paths: ctx.paths, connections: ctx.connections, ...(ctx.threads ? { threads: ctx.threads } : {}) });
+  const target = path.join(silverEventsDir(ctx.paths), `ds=${date}`);
+  const counts = await countSilver(ctx.paths, target);
+  return { ds: date, ...counts, target, job: result };
+}
+
+async function countSilver(paths: GamepipePaths, dir: string): Promise<Omit<SilverSummary, 'ds' | 'target' | 'job'>> {
+  const engine = await DuckEngine.open(paths.tmp, { threads: 1 });
+  try {
+    const row = (
+      await engine.rows<Record<string, number | string>>(
+        `SELECT count(*) AS rows,
+                count(*) FILTER (WHERE is_valid AND NOT is_duplicate) AS valid,
+                count(*) FILTER (WHERE NOT is_valid AND NOT is_duplicate) AS invalid,
+                count(*) FILTER (WHERE is_duplicate) AS duplicates,
+                count(*) FILTER (WHERE is_valid AND NOT is_duplicate AND len(validation_errors) > 0) AS flagged
+         FROM read_parquet(${sqlString(path.join(dir, '*.parquet'))})`,
+      )
+    )[0]!;
+    return {
+      rows: Number(row.rows),
+      valid: Number(row.valid),
+      invalid: Number(row.invalid),
+      duplicates: Number(row.duplicates),
+      flagged: Number(row.flagged),
+    };
+  } finally {
+    engine.close();
+  }
+}
