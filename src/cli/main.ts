@@ -2,11 +2,13 @@
 import { Command } from 'commander';
 import { formatError, GamepipeError } from '../core/errors.js';
 import { registerEvents } from './commands/events.js';
+import { registerFunnel } from './commands/funnel.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
+import { registerStream } from './commands/stream.js';
 import { registerValidate } from './commands/validate.js';
 
 // `gamepipe … | head` closes stdout early: stop writing quietly instead of crashing mid-run.
@@ -25,8 +27,10 @@ registerValidate(program);
 registerPipeline(program);
 registerGenerate(program);
 registerEvents(program);
+registerFunnel(program);
 registerRuns(program);
 registerServe(program);
+registerStream(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -24,7 +24,7 @@ export function registerServe(program: Command): void {
       const scheduler = opts.scheduler
         ? new Scheduler(config.schedules, new ScheduleState(connections.get(WAREHOUSE)), pipelineRunner(ctx))
         : undefined;
-      const app = await buildApp({ connections, ...(scheduler ? { scheduler } : {}) });
+      const app = await buildApp({ connections, paths, ...(scheduler ? { scheduler } : {}) });
       const address = await app.listen({ port: opts.port, host: opts.host });
       printLine(`gamepipe serving ${address}/api (${config.schedules.length} schedule${config.schedules.length === 1 ? '' : 's'})`);
       if (scheduler) {
