@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { formatError, GamepipeError } from '../core/errors.js';
+import type { GamepipePaths } from '../core/paths.js';
+import { WAREHOUSE } from '../connections/registry.js';
+import { compileLayout } from '../engine/compile.js';
+import { DuckEngine, sqlString } from '../engine/duckdb.js';
+import { runJob, type RunContext } from '../engine/runJob.js';
+import { loadLayout } from '../layout/load.js';
+import { loadPipeline } from '../pipeline/definition.js';
+import type { ProgressReporter } from '../pipeline/progress.js';
+import { RunLog } from '../pipeline/runLog.js';
+import { runPipeline, type PipelineRunResult } from '../pipeline/runPipeline.js';
+import { checkGameId, FUNNEL_INDEX_LAYOUT, FUNNEL_PIPELINE_DIR, silverDayDir, silverFiles, silverDays } from './paths.js';
+import fs from 'node:fs';
+
+/**
+ * Aggregation of the level funnel: for each (game, day), the pipeline `pipelines/funnel`
+ * (silver → gold/level_players in the lake → level_metrics_daily in WAREHOUSE, each step
+ * replacing only that game's day), then one rebuild of each touched game's query index from
+ * all its days. Everything is set-based SQL in DuckDB and bulk COPY into PostgreSQL; re-running
+ * any day gives the same rows; silver is only read.
+ */
+
+export const FUNNEL_PIPELINE_NAME = 'funnel';
+export const INDEX_JOB = 'level_funnel_index';
+
+export interface GameLevelEvents {
+  gameId: string;
+  levelEvents: number;
+  firstDay: string;
+  lastDay: string;
+}
+
+/** Games with valid level events in silver (all days, or the given ones), biggest first. */
+export async function listGamesWithLevelEvents(paths: GamepipePaths, days?: string[]): Promise<GameLevelEvents[]> {
+  const files = silverFiles(paths, days ?? silverDays(paths));
+  if (files.length === 0) return [];
+  const engine = await DuckEngine.open(paths.tmp);
+  try {
+    const rows = await engine.rows<{ game_id: string; level_events: number; first_day: string; last_day: string }>(
+      `SELECT game_id, count(*)::BIGINT AS level_events, CAST(min(ds) AS VARCHAR) AS first_day, CAST(max(ds) AS VARCHAR) AS last_day
+       FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true, union_by_name = true)
+       WHERE is_valid AND NOT is_duplicate AND event_name IN ('level_start', 'level_complete', 'level_failed')
+         AND game_id IS NOT NULL AND user_id IS NOT NULL AND level_id IS NOT NULL
+       GROUP BY game_id
+       ORDER BY level_events DESC, game_id`,
+    );
+    return rows.map((r) => ({ gameId: r.game_id, levelEvents: Number(r.level_events), firstDay: r.first_day, lastDay: r.last_day }));
+  } finally {
+    engine.close();
+  }
+}
+
+export interface AggregateOptions {
+  /** Games to aggregate; default: every game with level events on those days. */
+  games?: string[];
+  dates: string[];
+  concurrency?: number;
+  reporter?: ProgressReporter;
+  /** Skip (game, day) jobs whose latest run succeeded (resume a failed backfill). */
+  resume?: boolean;
+}
+
+export interface IndexOutcome {
+  gameId: string;
+  status: 'succeeded' | 'failed';
+  rows?: number;
+  durationMs: number;
+  error?: string;
+}
+
+export interface AggregateResult {
+  ok: boolean;
+  games: string[];
+  dates: string[];
+  pipeline: PipelineRunResult | null;
+  indexes: IndexOutcome[];
+  durationMs: number;
+}
+
+/** Silver must exist for every day: a missing day is an error naming it, before anything runs. */
+function checkSilver(paths: GamepipePaths, dates: string[]): void {
+  const missing = dates.filter((d) => !fs.existsSync(silverDayDir(paths, d)));
+  if (missing.length) {
+    const shown = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} … (${missing.length} days)` : missing.join(', ');
+    throw new GamepipeError(`no silver events for ${shown}`, {
+      file: silverDayDir(paths, missing[0]!),
+      expected: 'silver built for every day first (layouts/silver/events.json); the funnel reads only silver',
+    });
+  }
+}
+
+export async function aggregateLevelFunnel(ctx: RunContext, options: AggregateOptions): Promise<AggregateResult> {
+  const started = Date.now();
+  const dates = [...new Set(options.dates)].sort();
+  if (dates.length === 0) throw new GamepipeError('no dates to aggregate', { expected: 'one or more days YYYY-MM-DD' });
+  checkSilver(ctx.paths, dates);
+  const games = options.games?.length
+    ? [...new Set(options.games.map((g) => checkGameId(g)))]
+    : (await listGamesWithLevelEvents(ctx.paths, dates)).map((g) => g.gameId);
+  if (games.length === 0) {
+    return { ok: true, games, dates, pipeline: null, indexes: [], durationMs: Date.now() - started };
+  }
+  const varSets = games.flatMap((gameId) => dates.map((logDate) => ({ gameId, logDate })));
+  const pipeline = await runPipeline(loadPipeline(FUNNEL_PIPELINE_DIR), ctx, {
+    varSets,
+    dateVar: 'logDate',
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.reporter ? { reporter: options.reporter } : {}),
+    ...(options.resume ? { fromFailure: true } : {}),
+  });
+  // The index reflects whatever days succeeded: rebuild it for every game that has any.
+  const touched = games.filter((g) => pipeline.tasks.some((t) => t.vars.gameId === g && t.status === 'succeeded'));
+  const indexes: IndexOutcome[] = [];
+  for (const gameId of touched) indexes.push(await rebuildFunnelIndex(ctx, gameId, pipeline.pipelineRunId));
+  return {
+    ok: pipeline.ok && indexes.every((i) => i.status === 'succeeded'),
+    games,
+    dates,
+    pipeline,
+    indexes,
+    durationMs: Date.now() - started,
+  };
+}
+
+/**
+ * Rebuilds one game's query index from every day of its per-player rows (one DuckDB job, one
+ * atomic folder swap), recorded in the run log as funnel/level_funnel_index and serialized per
+ * game with the same advisory lock mechanism as pipeline jobs.
+ */
+export async function rebuildFunnelIndex(ctx: RunContext, gameId: string, pipelineRunId: string = randomUUID()): Promise<IndexOutcome> {
+  checkGameId(gameId);
+  const started = Date.now();
+  const adapter = ctx.connections.get(WAREHOUSE);
+  const runLog = new RunLog(adapter);
+  const vars = { gameId };
+  return adapter.withLock(`gamepipe:job:${FUNNEL_PIPELINE_NAME}:${INDEX_JOB}:gameId=${gameId}`, async () => {
+    const runId = await runLog.start({ pipelineRunId, pipeline: FUNNEL_PIPELINE_NAME, job: INDEX_JOB, vars });
+    try {
+      const job = compileLayout(loadLayout(FUNNEL_INDEX_LAYOUT), vars, ctx.paths);
+      const result = await runJob(job, ctx);
+      await runLog.finish(runId, { status: 'succeeded', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten });
+      return { gameId, status: 'succeeded' as const, rows: result.rowsWritten, durationMs: Date.now() - started };
+    } catch (err) {
+      const error = formatError(err);
+      await runLog.finish(runId, { status: 'failed', error });
+      return { gameId, status: 'failed' as const, durationMs: Date.now() - started, error };
+    }
+  });
+}

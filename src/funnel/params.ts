@@ -1,0 +1,157 @@
+import { isDate } from './dates.js';
+import { isGameId } from './paths.js';
+
+/**
+ * A level-funnel question, as the CLI and the HTTP API take it: a game, a date range (UTC days,
+ * both included) and filters on five dimensions. Each filter holds one or more values (a comma
+ * list, or a repeated query parameter) and matches case-insensitively; a NULL dimension value
+ * matches no filter. Parsing never throws: it returns every problem, each naming the parameter
+ * (the API answers 400 with them, the CLI prints them).
+ */
+
+/** Filter name (API query parameter, camelCase) → silver column and index bit. */
+export const DIMENSIONS = {
+  platform: { column: 'platform', bit: 16, integer: false },
+  country: { column: 'country_code', bit: 8, integer: false },
+  appVersion: { column: 'app_version', bit: 4, integer: false },
+  levelFunnel: { column: 'level_funnel', bit: 2, integer: false },
+  levelFunnelVersion: { column: 'level_funnel_version', bit: 1, integer: true },
+} as const;
+
+export type FilterName = keyof typeof DIMENSIONS;
+export const FILTER_NAMES = Object.keys(DIMENSIONS) as FilterName[];
+
+/** Values per filter: strings lower-cased (matching ignores case); versions as integers. */
+export type FunnelFilters = Partial<Record<FilterName, string[]>>;
+
+export const METHODS = ['fast', 'raw'] as const;
+export type FunnelMethod = (typeof METHODS)[number];
+
+export interface FunnelQuery {
+  gameId: string;
+  from: string;
+  to: string;
+  filters: FunnelFilters;
+}
+
+export const MAX_RANGE_DAYS = 3660;
+const MAX_VALUES = 100;
+const MAX_VALUE_LENGTH = 200;
+const INT32 = /^-?\d{1,10}$/;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
+/** `a,b` or ['a', 'b,c'] → trimmed non-empty values. */
+function splitValues(raw: unknown): string[] | undefined {
+  const parts = Array.isArray(raw) ? raw : [raw];
+  if (!parts.every((p) => typeof p === 'string')) return undefined;
+  return (parts as string[]).flatMap((p) => p.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** Checks one filter's values; returns them normalized for matching (lower case / canonical integers). */
+export function parseFilterValues(name: FilterName, raw: unknown, errors: string[]): string[] | undefined {
+  const values = splitValues(raw);
+  if (values === undefined) {
+    errors.push(`${name}: expected text (one or more comma-separated values)`);
+    return undefined;
+  }
+  if (values.length === 0) {
+    errors.push(`${name}: empty; expected one or more comma-separated values, e.g. ${name}=${example(name)}`);
+    return undefined;
+  }
+  if (values.length > MAX_VALUES) {
+    errors.push(`${name}: ${values.length} values; at most ${MAX_VALUES}`);
+    return undefined;
+  }
+  const long = values.find((v) => v.length > MAX_VALUE_LENGTH);
+  if (long !== undefined) {
+    errors.push(`${name}: a value is ${long.length} characters long; at most ${MAX_VALUE_LENGTH}`);
+    return undefined;
+  }
+  if (DIMENSIONS[name].integer) {
+    const bad = values.find((v) => !INT32.test(v) || Math.abs(Number(v)) > 2147483647);
+    if (bad !== undefined) {
+      errors.push(`${name}: ${JSON.stringify(bad)} is not an integer (funnel versions are whole numbers, e.g. ${name}=1,2)`);
+      return undefined;
+    }
+    return [...new Set(values.map((v) => String(Number(v))))];
+  }
+  return [...new Set(values.map((v) => v.toLowerCase()))];
+}
+
+function example(name: FilterName): string {
+  return { platform: 'ios,android', country: 'US,TR', appVersion: '1.2.0', levelFunnel: 'live_v1', levelFunnelVersion: '1,2' }[name];
+}
+
+export interface RawFunnelParams {
+  gameId: unknown;
+  /** Every other parameter as given: from, to, method and filters; anything else is unknown. */
+  params: Record<string, unknown>;
+  /** Parameters allowed besides from/to/filters (e.g. `method`), checked by the caller. */
+  extra?: readonly string[];
+}
+
+/** Parses and checks a question; unknown parameter names and malformed dates are errors. */
+export function parseFunnelQuery(input: RawFunnelParams): Parsed<FunnelQuery> {
+  const errors: string[] = [];
+  const { params } = input;
+  const allowed = new Set<string>(['from', 'to', ...FILTER_NAMES, ...(input.extra ?? [])]);
+  for (const key of Object.keys(params)) {
+    if (!allowed.has(key)) errors.push(`unknown parameter "${key}"; expected from, to, ${[...FILTER_NAMES, ...(input.extra ?? [])].join(', ')}`);
+  }
+  const gameId = typeof input.gameId === 'string' ? input.gameId : '';
+  if (!isGameId(gameId)) errors.push(`gameId: ${JSON.stringify(input.gameId)} is not a game id (letters, digits and _ . : @ + -)`);
+  const date = (name: 'from' | 'to'): string | undefined => {
+    const v = params[name];
+    if (v === undefined || v === '') {
+      errors.push(`${name}: required, a date YYYY-MM-DD`);
+      return undefined;
+    }
+    if (typeof v !== 'string' || !isDate(v)) {
+      errors.push(`${name}: ${JSON.stringify(v)} is not a calendar date YYYY-MM-DD`);
+      return undefined;
+    }
+    return v;
+  };
+  const from = date('from');
+  const to = date('to');
+  if (from && to) {
+    if (from > to) errors.push(`from ${from} is after to ${to}`);
+    else if (daysBetween(from, to) > MAX_RANGE_DAYS) errors.push(`the range ${from}..${to} spans more than ${MAX_RANGE_DAYS} days`);
+  }
+  const filters: FunnelFilters = {};
+  for (const name of FILTER_NAMES) {
+    if (params[name] === undefined) continue;
+    const values = parseFilterValues(name, params[name], errors);
+    if (values) filters[name] = values;
+  }
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, value: { gameId, from: from!, to: to!, filters } };
+}
+
+export function parseMethod(raw: unknown, errors: string[]): FunnelMethod {
+  if (raw === undefined || raw === '') return 'fast';
+  if (typeof raw === 'string' && (METHODS as readonly string[]).includes(raw)) return raw as FunnelMethod;
+  errors.push(`method: ${JSON.stringify(raw)} is not one of ${METHODS.join(', ')}`);
+  return 'fast';
+}
+
+/** Filters as matching compares them (lower case; integers canonical), whoever built them. */
+export function normalizeFilters(filters: FunnelFilters): FunnelFilters {
+  const out: FunnelFilters = {};
+  for (const name of FILTER_NAMES) {
+    const values = filters[name];
+    if (!values) continue;
+    out[name] = [...new Set(values.map((v) => (DIMENSIONS[name].integer ? String(Number(v)) : String(v).toLowerCase())))];
+  }
+  return out;
+}
+
+/** The bits of the filtered dimensions (see DIMENSIONS). */
+export function filteredBits(filters: FunnelFilters): number {
+  return FILTER_NAMES.reduce((bits, name) => (filters[name] ? bits | DIMENSIONS[name].bit : bits), 0);
+}

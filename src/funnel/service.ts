@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import { GamepipeError } from '../core/errors.js';
+import type { GamepipePaths } from '../core/paths.js';
+import { datesBetween } from './dates.js';
+import { DuckPool } from './duckPool.js';
+import { FunnelIndexCache, fastQuerySql, resolveFilters } from './fastIndex.js';
+import { baseFromRow, levelMetrics, type LevelBase, type LevelMetrics } from './metrics.js';
+import { normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelQuery } from './params.js';
+import { silverDayDir, silverFiles } from './paths.js';
+import { rawQuerySql } from './rawQuery.js';
+
+/**
+ * The level-funnel query service: one long-lived DuckDB (DuckPool) shared by every request, the
+ * fast path over each game's loaded index, and the raw path over silver. Both paths return the
+ * same shape; `levelMetrics` derives every ratio from the same base numbers.
+ */
+export interface FunnelAnswer {
+  gameId: string;
+  from: string;
+  to: string;
+  method: FunnelMethod;
+  filters: FunnelFilters;
+  /** Days of the range the path has no data for: not aggregated yet (fast), no silver partition (raw). */
+  missingDays: string[];
+  levels: LevelMetrics[];
+  tookMs: number;
+}
+
+export class FunnelNotAggregatedError extends GamepipeError {}
+
+export class LevelFunnelService {
+  readonly indexes: FunnelIndexCache;
+
+  private constructor(
+    private readonly paths: GamepipePaths,
+    private readonly pool: DuckPool,
+    inMemory: boolean,
+  ) {
+    this.indexes = new FunnelIndexCache(pool, paths, inMemory);
+  }
+
+  /**
+   * `inMemory` (default true) copies each game's index into memory in the background for
+   * millisecond answers; a one-shot caller (the CLI) sets it false and reads the Parquet snapshot.
+   */
+  static async open(
+    paths: GamepipePaths,
+    options: { threads?: number; connections?: number; inMemory?: boolean } = {},
+  ): Promise<LevelFunnelService> {
+    const { inMemory = true, ...pool } = options;
+    return new LevelFunnelService(paths, await DuckPool.open(paths.tmp, pool), inMemory);
+  }
+
+  async query(q: FunnelQuery, method: FunnelMethod): Promise<FunnelAnswer> {
+    const started = performance.now();
+    const { bases, missingDays } = method === 'fast' ? await this.fastBases(q) : await this.rawBases(q);
+    return {
+      gameId: q.gameId,
+      from: q.from,
+      to: q.to,
+      method,
+      filters: normalizeFilters(q.filters),
+      missingDays,
+      levels: levelMetrics(bases),
+      tookMs: Math.round((performance.now() - started) * 100) / 100,
+    };
+  }
+
+  /** Per-level base numbers from the pre-aggregates. */
+  async fastBases(question: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
+    const q = { ...question, filters: normalizeFilters(question.filters) };
+    const index = await this.indexes.get(q.gameId);
+    if (!index) {
+      throw new FunnelNotAggregatedError(`no level funnel aggregates for game ${q.gameId}`, {
+        expected: `gamepipe funnel backfill --game ${q.gameId} --from ${q.from} --to ${q.to} (or --method raw)`,
+      });
+    }
+    const missingDays = datesBetween(q.from, q.to).filter((d) => !index.days.has(d));
+    const resolved = resolveFilters(index, q);
+    if (!resolved) return { bases: [], missingDays };
+    const rows = await this.pool.rows(fastQuerySql(index, q, resolved));
+    return { bases: rows.map(baseFromRow), missingDays };
+  }
+
+  /** Per-level base numbers straight from silver (the reference). */
+  async rawBases(question: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
+    const q = { ...question, filters: normalizeFilters(question.filters) };
+    const days = datesBetween(q.from, q.to);
+    const missingDays = days.filter((d) => !fs.existsSync(silverDayDir(this.paths, d)));
+    const files = silverFiles(this.paths, days);
+    if (files.length === 0) return { bases: [], missingDays };
+    const rows = await this.pool.rows(rawQuerySql(files, q));
+    return { bases: rows.map(baseFromRow), missingDays };
+  }
+
+  async close(): Promise<void> {
+    await this.indexes.clear().catch(() => undefined);
+    this.pool.close();
+  }
+}

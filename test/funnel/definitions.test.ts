@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
+import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
+import { levelMetrics, ratio, type LevelMetrics } from '../../src/funnel/metrics.js';
+import type { FunnelFilters } from '../../src/funnel/params.js';
+import { LevelFunnelService } from '../../src/funnel/service.js';
+import { writeSilverRows, type SilverRow } from './helpers/silverFixture.js';
+
+/**
+ * Every definition of docs/metrics.md#level-funnel on a fixture small enough to compute by hand
+ * (the numbers below are worked out in the comments), through both paths.
+ */
+
+const A = { user_id: 'A', platform: 'iOS', country_code: 'US', app_version: '1.0.0', level_funnel: 'live_v1', level_funnel_version: 1 };
+const B = { user_id: 'B', platform: 'Android', country_code: 'TR', app_version: '1.0.0', level_funnel: 'live_v1', level_funnel_version: 1 };
+const C = { user_id: 'C', platform: 'iOS', country_code: 'TR', app_version: '1.1.0', level_funnel: 'live_v1', level_funnel_version: 1 };
+const g = { game_id: 'hand' };
+const ev = (who: object, event_name: string, event_ts: string, level_id: number, extra: Partial<SilverRow> = {}): SilverRow =>
+  ({ ...g, ...who, event_name, event_ts, level_id, ...extra }) as SilverRow;
+
+const ROWS: SilverRow[] = [
+  // 2024-05-01
+  ev(A, 'level_start', '2024-05-01T10:00:00Z', 1),
+  ev(A, 'level_complete', '2024-05-01T10:01:40Z', 1, { boosters: {} }), //             100 s, {} is no booster
+  ev(A, 'level_start', '2024-05-01T10:05:00Z', 2),
+  ev(A, 'level_failed', '2024-05-01T10:06:00Z', 2, { boosters: { hammer: 1 }, egp: 1 }), // 60 s, booster, EGP
+  ev(A, 'level_start', '2024-05-01T10:10:00Z', 2),
+  ev(A, 'level_complete', '2024-05-01T10:12:00Z', 2, { boosters: { hammer: 1 } }), // 120 s from the latest start, booster
+  ev(B, 'level_start', '2024-05-01T11:00:00Z', 1),
+  ev(B, 'level_failed', '2024-05-01T11:00:30Z', 1, { egp: 0 }), //                    30 s, egp 0 is no EGP
+  ev(B, 'level_start', '2024-05-01T11:05:00Z', 1),
+  ev(B, 'level_complete', '2024-05-01T11:06:00Z', 1), //                                60 s
+  ev(C, 'level_complete', '2024-05-01T09:00:00Z', 1), //                                no start that day: no duration
+  // 2024-05-02
+  ev(B, 'level_start', '2024-05-02T08:00:00Z', 2), //                                   never ended
+  ev(C, 'level_start', '2024-05-02T12:00:00Z', 1),
+  ev(C, 'level_complete', '2024-05-02T12:00:00Z', 1), //                                0 s: not a duration
+  ev(C, 'level_start', '2024-05-02T12:30:00Z', 2),
+  ev(C, 'level_failed', '2024-05-02T12:31:00Z', 2, { boosters: { bomb: 0 }, egp: 2 }), // 60 s, booster (one entry), EGP
+  ev(A, 'level_start', '2024-05-02T09:00:00Z', 3),
+  ev(A, 'level_complete', '2024-05-02T09:03:00Z', 3), //                                180 s
+  // never counted: invalid, duplicate, another game, not a level event
+  ev(A, 'level_start', '2024-05-02T09:01:00Z', 1, { is_valid: false }),
+  ev(B, 'level_complete', '2024-05-01T11:06:00Z', 1, { is_duplicate: true }),
+  ev({ ...A, game_id: 'other' }, 'level_start', '2024-05-01T10:00:00Z', 1),
+  ev(A, 'login', '2024-05-01T09:59:00Z', 1),
+];
+
+type Expected = Partial<Record<keyof LevelMetrics, number | null>>;
+
+const BOTH_DAYS: Expected[] = [
+  {
+    levelId: 1, starts: 4, completes: 4, fails: 1, startedPlayers: 3, completedPlayers: 3, nextLevelStartedPlayers: 3,
+    churnStartComplete: 0, churnCompleteNext: 0, churnTotal: 0, boosterEvents: 0, boosterUsage: 0, egpEvents: 0, egpRate: 0,
+    winRate: 80, failRate: 20, completionRate: 100, funnelRate: 100, apsRaw: 4 / 3, apsClean: 0.8,
+    totalCompletionDuration: 160, completionsWithDuration: 2, meanCompletionDuration: 80,
+    totalFailDuration: 30, failsWithDuration: 1, meanFailDuration: 30,
+  },
+  {
+    levelId: 2, starts: 4, completes: 1, fails: 2, startedPlayers: 3, completedPlayers: 1, nextLevelStartedPlayers: 1,
+    churnStartComplete: 200 / 3, churnCompleteNext: 0, churnTotal: 200 / 3, boosterEvents: 3, boosterUsage: 100, egpEvents: 2, egpRate: 100,
+    winRate: 100 / 3, failRate: 200 / 3, completionRate: 100 / 3, funnelRate: 100 / 3, apsRaw: 4, apsClean: 1 / 3,
+    totalCompletionDuration: 120, completionsWithDuration: 1, meanCompletionDuration: 120,
+    totalFailDuration: 120, failsWithDuration: 2, meanFailDuration: 60,
+  },
+  {
+    levelId: 3, starts: 1, completes: 1, fails: 0, startedPlayers: 1, completedPlayers: 1, nextLevelStartedPlayers: 0,
+    churnStartComplete: 0, churnCompleteNext: 100, churnTotal: 100, boosterEvents: 0, boosterUsage: 0, egpEvents: 0, egpRate: null,
+    winRate: 100, failRate: 0, completionRate: 100, funnelRate: 100 / 3, apsRaw: 1, apsClean: 1,
+    totalCompletionDuration: 180, completionsWithDuration: 1, meanCompletionDuration: 180,
+    totalFailDuration: 0, failsWithDuration: 0, meanFailDuration: null,
+  },
+];
+
+function expectLevels(actual: LevelMetrics[], expected: Expected[]): void {
+  expect(actual.map((l) => l.levelId)).toEqual(expected.map((l) => l.levelId));
+  expected.forEach((exp, i) => {
+    for (const [key, value] of Object.entries(exp)) {
+      const got = actual[i]![key as keyof LevelMetrics];
+      if (value === null) expect(got, `level ${exp.levelId} ${key}`).toBeNull();
+      else expect(got as number, `level ${exp.levelId} ${key}`).toBeCloseTo(value, 9);
+    }
+  });
+}
+
+describe(`level funnel definitions on a hand-computed fixture (${backend})`, () => {
+  let ws: Workspace;
+  let service: LevelFunnelService;
+
+  beforeAll(async () => {
+    ws = await createWorkspace(['WAREHOUSE']);
+    const days = await writeSilverRows(ws.paths.lake, ROWS);
+    const result = await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { dates: days });
+    expect(result.ok).toBe(true);
+    expect(result.games).toEqual(['hand', 'other']);
+    service = await LevelFunnelService.open(ws.paths, { threads: 2 });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await ws?.close();
+  });
+
+  const q = (from: string, to: string, filters: FunnelFilters = {}) => ({ gameId: 'hand', from, to, filters });
+
+  it.each(['fast', 'raw'] as const)('both days, no filter (%s)', async (method) => {
+    const answer = await service.query(q('2024-05-01', '2024-05-02'), method);
+    expectLevels(answer.levels, BOTH_DAYS);
+    expect(answer.missingDays).toEqual([]);
+  });
+
+  it.each(['fast', 'raw'] as const)('platform=ios: egpRate and meanFailDuration null when there are no fails (%s)', async (method) => {
+    const answer = await service.query(q('2024-05-01', '2024-05-02', { platform: ['ios'] }), method);
+    expectLevels(answer.levels, [
+      // A and C: level 1 starts A1 + C1, completes A1 + C2, no fails; durations: A's 100 s only
+      { levelId: 1, starts: 2, completes: 3, fails: 0, startedPlayers: 2, completedPlayers: 2, nextLevelStartedPlayers: 2, egpRate: null,
+        winRate: 100, failRate: 0, apsRaw: 1, apsClean: 1, churnCompleteNext: 0, meanCompletionDuration: 100, meanFailDuration: null },
+      { levelId: 2, starts: 3, completes: 1, fails: 2, startedPlayers: 2, completedPlayers: 1, nextLevelStartedPlayers: 1, boosterUsage: 100,
+        egpRate: 100, churnStartComplete: 50, completionRate: 50, funnelRate: 50, meanFailDuration: 60 },
+      { levelId: 3, starts: 1, startedPlayers: 1, completedPlayers: 1, funnelRate: 50, churnCompleteNext: 100 },
+    ]);
+  });
+
+  it.each(['fast', 'raw'] as const)('one day: a completion without a start gives negative churn, as defined (%s)', async (method) => {
+    const answer = await service.query(q('2024-05-01', '2024-05-01'), method);
+    expectLevels(answer.levels, [
+      { levelId: 1, starts: 3, completes: 3, fails: 1, startedPlayers: 2, completedPlayers: 3, churnStartComplete: -50, completionRate: 150,
+        nextLevelStartedPlayers: 1, churnCompleteNext: 200 / 3, churnTotal: 50, apsRaw: 1, funnelRate: 100 },
+      { levelId: 2, starts: 2, completes: 1, fails: 1, startedPlayers: 1, completedPlayers: 1, nextLevelStartedPlayers: 0,
+        churnCompleteNext: 100, funnelRate: 100 / 3, boosterUsage: 100, egpRate: 100, meanCompletionDuration: 120, meanFailDuration: 60 },
+    ]);
+  });
+
+  it.each(['fast', 'raw'] as const)('filters match case-insensitively and take several values (%s)', async (method) => {
+    const mixed = await service.query(q('2024-05-01', '2024-05-02', { country: ['tr', 'us'], levelFunnel: ['LIVE_V1'] }), method);
+    expectLevels(mixed.levels, BOTH_DAYS);
+    const none = await service.query(q('2024-05-01', '2024-05-02', { country: ['zz'] }), method);
+    expect(none.levels).toEqual([]);
+  });
+
+  it('a day outside the data is reported as missing, not as zeros', async () => {
+    const fast = await service.query(q('2024-04-30', '2024-05-01'), 'fast');
+    expect(fast.missingDays).toEqual(['2024-04-30']);
+    const raw = await service.query(q('2024-04-30', '2024-05-01'), 'raw');
+    expect(raw.missingDays).toEqual(['2024-04-30']);
+    expect(fast.levels).toEqual(raw.levels);
+  });
+
+  it('answers with every field named in the issue, camelCase', async () => {
+    const answer = await service.query(q('2024-05-01', '2024-05-02'), 'fast');
+    expect(Object.keys(answer.levels[0]!)).toEqual(expect.arrayContaining([
+      'levelId', 'starts', 'completes', 'fails', 'startedPlayers', 'completedPlayers', 'nextLevelStartedPlayers',
+      'churnStartComplete', 'churnCompleteNext', 'churnTotal', 'boosterUsage', 'egpRate', 'winRate', 'failRate',
+      'completionRate', 'funnelRate', 'apsRaw', 'apsClean', 'meanCompletionDuration', 'meanFailDuration',
+    ]));
+  });
+});
+
+describe('ratios', () => {
+  it('a zero denominator is null, never 0 or NaN', () => {
+    expect(ratio(0, 0)).toBeNull();
+    expect(ratio(5, 0, 100)).toBeNull();
+    expect(ratio(0, 4, 100)).toBe(0);
+    const [only] = levelMetrics([{ levelId: 7, starts: 2, completes: 0, fails: 0, startedPlayers: 2, completedPlayers: 0, boosterEvents: 0,
+      egpEvents: 0, completionDurationUs: 0, completionsWithDuration: 0, failDurationUs: 0, failsWithDuration: 0 }]);
+    expect(only).toMatchObject({ churnCompleteNext: null, boosterUsage: null, egpRate: null, winRate: null, failRate: null, funnelRate: null,
+      apsRaw: null, apsClean: null, meanCompletionDuration: null, meanFailDuration: null, churnStartComplete: 100, completionRate: 0 });
+    for (const v of Object.values(only!)) expect(Number.isNaN(v)).toBe(false);
+  });
+
+  it('funnelRate is relative to the first level of the result; nextLevelStartedPlayers is 0 past the last level', () => {
+    const base = { starts: 1, completes: 1, fails: 0, boosterEvents: 0, egpEvents: 0, completionDurationUs: 0, completionsWithDuration: 0, failDurationUs: 0, failsWithDuration: 0 };
+    const levels = levelMetrics([
+      { ...base, levelId: 5, startedPlayers: 4, completedPlayers: 2 },
+      { ...base, levelId: 3, startedPlayers: 10, completedPlayers: 8 },
+    ]);
+    expect(levels.map((l) => [l.levelId, l.funnelRate, l.nextLevelStartedPlayers])).toEqual([[3, 100, 0], [5, 25, 0]]);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { filteredBits, normalizeFilters, parseFunnelQuery, parseMethod } from '../../src/funnel/params.js';
+import { rollupFor } from '../../src/funnel/fastIndex.js';
+
+/** The question's edge: every problem named, values normalized for case-insensitive matching. */
+
+const parse = (params: Record<string, unknown>, gameId: unknown = 'game_1') => parseFunnelQuery({ gameId, params, extra: ['method'] });
+
+describe('parseFunnelQuery', () => {
+  it('splits comma lists and repeated parameters, lower-cases, drops duplicates and blanks', () => {
+    const r = parse({ from: '2024-01-01', to: '2024-01-31', platform: ['IOS, android', 'iOS'], country: 'us,,TR ', levelFunnelVersion: '01,2' });
+    expect(r).toEqual({
+      ok: true,
+      value: { gameId: 'game_1', from: '2024-01-01', to: '2024-01-31', filters: { platform: ['ios', 'android'], country: ['us', 'tr'], levelFunnelVersion: ['1', '2'] } },
+    });
+  });
+
+  it('names every problem at once', () => {
+    const r = parse({ from: '2024-02-30', to: 'x', plattform: 'ios', levelFunnelVersion: '1.5', appVersion: '' }, 'a/b');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual([
+      'unknown parameter "plattform"; expected from, to, platform, country, appVersion, levelFunnel, levelFunnelVersion, method',
+      'gameId: "a/b" is not a game id (letters, digits and _ . : @ + -)',
+      'from: "2024-02-30" is not a calendar date YYYY-MM-DD',
+      'to: "x" is not a calendar date YYYY-MM-DD',
+      'appVersion: empty; expected one or more comma-separated values, e.g. appVersion=1.2.0',
+      'levelFunnelVersion: "1.5" is not an integer (funnel versions are whole numbers, e.g. levelFunnelVersion=1,2)',
+    ]);
+  });
+
+  it('refuses reversed and overlong ranges', () => {
+    expect(parse({ from: '2024-02-02', to: '2024-02-01' })).toMatchObject({ ok: false, errors: ['from 2024-02-02 is after to 2024-02-01'] });
+    expect(parse({ from: '2000-01-01', to: '2024-01-01' })).toMatchObject({ ok: false, errors: [expect.stringMatching(/spans more than 3660 days/)] });
+  });
+
+  it('method defaults to fast', () => {
+    const errors: string[] = [];
+    expect(parseMethod(undefined, errors)).toBe('fast');
+    expect(parseMethod('raw', errors)).toBe('raw');
+    expect(errors).toEqual([]);
+    parseMethod('RAW', errors);
+    expect(errors).toEqual(['method: "RAW" is not one of fast, raw']);
+  });
+
+  it('normalizes filters built in code too, and routes them to the right rollup', () => {
+    expect(normalizeFilters({ platform: ['IOS', 'ios'], levelFunnelVersion: ['02'] })).toEqual({ platform: ['ios'], levelFunnelVersion: ['2'] });
+    expect(filteredBits({})).toBe(0);
+    expect(filteredBits({ platform: ['ios'] })).toBe(16);
+    expect(filteredBits({ country: ['us'], levelFunnelVersion: ['1'] })).toBe(9);
+    expect([0, 16, 8, 4, 2, 1, 9, 31, 6, 7, 5, 20].map(rollupFor)).toEqual([0, 16, 8, 4, 2, 1, 31, 31, 7, 7, 7, 31]);
+  });
+});

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
+import { scheduleSchema } from '../../src/config/projectConfig.js';
+import { WAREHOUSE } from '../../src/connections/registry.js';
+import { datesBetween } from '../../src/funnel/dates.js';
+import { LEVEL_FUNNEL_SCHEDULE, levelFunnelRunner } from '../../src/funnel/schedule.js';
+import { ScheduleState } from '../../src/scheduler/scheduleState.js';
+import { Scheduler, varsForFire } from '../../src/scheduler/scheduler.js';
+import { randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+
+/** The 02:00 UTC schedule: the previous day, every game with level events, missed days caught up. */
+
+describe(`level funnel schedule (${backend})`, () => {
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    ws = await createWorkspace(['WAREHOUSE']);
+    await writeSilverRows(ws.paths.lake, randomLevelEvents(4, { days: datesBetween('2024-09-09', '2024-09-10'), events: 150 }));
+  });
+  afterAll(async () => ws?.close());
+
+  const schedule = scheduleSchema.parse(LEVEL_FUNNEL_SCHEDULE);
+
+  it('is a valid gamepipe.config.json schedule firing at 02:00 UTC for the day before', () => {
+    expect(schedule).toMatchObject({ cron: '0 2 * * *', timezone: 'UTC', pipeline: 'funnel', dateVar: 'logDate', dateOffsetDays: -1 });
+    expect(varsForFire(schedule, new Date('2024-09-10T02:00:00Z'))).toEqual({ logDate: '2024-09-09' });
+  });
+
+  it('hands other schedules to the regular runner', async () => {
+    const seen: string[] = [];
+    const run = levelFunnelRunner({ paths: ws.paths, connections: ws.connections }, async (s) => {
+      seen.push(s.name);
+      return true;
+    });
+    const other = scheduleSchema.parse({ name: 'daily', pipeline: 'daily', cron: '0 3 * * *' });
+    expect(await run(other, {}, new Date(), 'schedule')).toBe(true);
+    expect(seen).toEqual(['daily']);
+  });
+
+  it('catches up missed fire times: each aggregates its previous day for every game', async () => {
+    const state = new ScheduleState(ws.connections.get(WAREHOUSE));
+    await state.recordFire(schedule.name, new Date('2024-09-09T02:00:00Z'));
+    const scheduler = new Scheduler([schedule], state, levelFunnelRunner({ paths: ws.paths, connections: ws.connections }, async () => false));
+    const done = await scheduler.catchUp(new Date('2024-09-11T03:00:00Z'));
+    expect(done.map((d) => [d.fireTime.toISOString(), d.ok])).toEqual([
+      ['2024-09-10T02:00:00.000Z', true],
+      ['2024-09-11T02:00:00.000Z', true],
+    ]);
+    const rows = await ws.query<{ game_id: string; date: string }>(
+      `SELECT DISTINCT game_id, to_char(date, 'YYYY-MM-DD') AS date FROM level_metrics_daily ORDER BY 1, 2`,
+    );
+    expect(rows).toEqual([
+      { game_id: 'g1', date: '2024-09-09' }, { game_id: 'g1', date: '2024-09-10' },
+      { game_id: 'other_game', date: '2024-09-09' }, { game_id: 'other_game', date: '2024-09-10' },
+    ]);
+    expect((await state.lastFire(schedule.name))?.toISOString()).toBe('2024-09-11T02:00:00.000Z');
+  });
+});
