@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { formatError, GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
@@ -10,8 +12,7 @@ import { loadPipeline } from '../pipeline/definition.js';
 import type { ProgressReporter } from '../pipeline/progress.js';
 import { RunLog } from '../pipeline/runLog.js';
 import { runPipeline, type PipelineRunResult } from '../pipeline/runPipeline.js';
-import { checkGameId, FUNNEL_INDEX_LAYOUT, FUNNEL_PIPELINE_DIR, silverDayDir, silverFiles, silverDays } from './paths.js';
-import fs from 'node:fs';
+import { checkGameId, FUNNEL_INDEX_LAYOUT, FUNNEL_PIPELINE_DIR, isGameId, silverDayDir, silverFiles, silverDays } from './paths.js';
 
 /**
  * Aggregation of the level funnel: for each (game, day), the pipeline `pipelines/funnel`
@@ -78,6 +79,22 @@ export interface AggregateResult {
   durationMs: number;
 }
 
+/** Games with per-player rows in the lake for any of the days. */
+function aggregatedGames(paths: GamepipePaths, dates: string[]): string[] {
+  const root = path.join(paths.lake, 'gold', 'level_players');
+  let dirs: string[];
+  try {
+    dirs = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
+  return dirs
+    .map((d) => /^game_id=(.+)$/.exec(d)?.[1])
+    .filter((g): g is string => g !== undefined && isGameId(g))
+    .filter((g) => dates.some((d) => fs.existsSync(path.join(root, `game_id=${g}`, `ds=${d}`))))
+    .sort();
+}
+
 /** Silver must exist for every day: a missing day is an error naming it, before anything runs. */
 function checkSilver(paths: GamepipePaths, dates: string[]): void {
   const missing = dates.filter((d) => !fs.existsSync(silverDayDir(paths, d)));
@@ -95,9 +112,11 @@ export async function aggregateLevelFunnel(ctx: RunContext, options: AggregateOp
   const dates = [...new Set(options.dates)].sort();
   if (dates.length === 0) throw new GamepipeError('no dates to aggregate', { expected: 'one or more days YYYY-MM-DD' });
   checkSilver(ctx.paths, dates);
+  // Every game: those with level events in silver on these days, and those aggregated for them
+  // before (a silver rebuild may have removed all of a game's events: its old rows must go too).
   const games = options.games?.length
     ? [...new Set(options.games.map((g) => checkGameId(g)))]
-    : (await listGamesWithLevelEvents(ctx.paths, dates)).map((g) => g.gameId);
+    : [...new Set([...(await listGamesWithLevelEvents(ctx.paths, dates)).map((g) => g.gameId), ...aggregatedGames(ctx.paths, dates)])];
   if (games.length === 0) {
     return { ok: true, games, dates, pipeline: null, indexes: [], durationMs: Date.now() - started };
   }

@@ -3,6 +3,7 @@ import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { sqlString } from '../engine/duckdb.js';
 import type { DuckPool } from './duckPool.js';
+import { addDays } from './dates.js';
 import { DIMENSIONS, FILTER_NAMES, filteredBits, type FilterName, type FunnelQuery } from './params.js';
 import { levelFunnelIndexDir, parquetFiles } from './paths.js';
 
@@ -17,10 +18,12 @@ import { levelFunnelIndexDir, parquetFiles } from './paths.js';
  * API. The previous snapshot's tables are dropped once the new ones are in.
  *
  * A question on dimensions S reads the smallest rollup keeping S (rollupFor):
- *   counts   sums per level over the days in range (events, durations, entries)
- *   links    entries in range whose previous entry of the same player and level is in range too
- *   pairs    players whose dimensions vary: the ones a filter matches only after their first entry
- * players = entries − links (+ pairs), exact: docs/metrics.md#level-funnel.
+ *   counts/months  sums per level over the range: whole months from `months`, edge days from
+ *                  `counts` (events, durations, first-ever entries)
+ *   links          entries in range whose previous entry is before `from` (from `links` within 31
+ *                  days of `from`, and `long_links`)
+ *   pairs          players whose dimensions vary: those a filter matches only after their first entry
+ * players = firsts + cross (+ pairs), exact: docs/metrics.md#level-funnel.
  */
 
 export interface LoadedIndex {
@@ -29,12 +32,14 @@ export interface LoadedIndex {
   key: string;
   /** Where the parts are read: in-memory tables, or the Parquet snapshot itself. */
   storage: 'memory' | 'parquet';
-  /** Relations (table names or parenthesized subqueries) of the three parts. */
-  tables: { counts: string; links: string; pairs: string };
+  /** Relations (table names or parenthesized subqueries) of the parts. */
+  tables: Record<Part, string>;
   /** Days the index was built from (aggregated days, empty ones included). */
   days: Set<string>;
   /** Stored values of each dimension (NULL left out), to resolve case-insensitive filters. */
   values: Record<FilterName, string[]>;
+  /** The dimensions that vary within some pair (OR of the pairs' masks): others need no correction. */
+  varyingBits: number;
   /** Milliseconds to open (parquet) or to copy into memory (memory). */
   loadMs: number;
 }
@@ -46,12 +51,19 @@ interface GameState {
 }
 
 const DIMS = 'platform, country_code, app_version, level_funnel, level_funnel_version';
+const SUMS = `starts, completes, fails, started_firsts, completed_firsts, booster_events, egp_events,
+              completion_duration_us, completions_with_duration, fail_duration_us, fails_with_duration`;
 const PART_COLUMNS = {
-  counts: `set_id, level_id, ds, ${DIMS}, starts, completes, fails, started_entries, completed_entries,
-           booster_events, egp_events, completion_duration_us, completions_with_duration, fail_duration_us, fails_with_duration`,
+  counts: `set_id, level_id, ds, ${DIMS}, ${SUMS}`,
+  months: `set_id, level_id, ds, ${DIMS}, ${SUMS}`,
   links: `set_id, kind, level_id, ds, prev_ds, ${DIMS}, n`,
+  long_links: `set_id, kind, level_id, ds, prev_ds, ${DIMS}, n`,
   pairs: `kind, level_id, ds, prev_ds, ${DIMS}, pair_id, mask`,
 } as const;
+type Part = keyof typeof PART_COLUMNS;
+const PARTS = Object.keys(PART_COLUMNS) as Part[];
+/** Links at most this many days long are in `links`; longer ones in `long_links` (the template's 31). */
+export const SHORT_GAP_DAYS = 31;
 
 export class FunnelIndexCache {
   private readonly games = new Map<string, GameState>();
@@ -94,16 +106,16 @@ export class FunnelIndexCache {
   private async open(gameId: string, files: string[], key: string): Promise<LoadedIndex> {
     const started = performance.now();
     const source = `read_parquet([${files.map(sqlString).join(', ')}])`;
-    const tables = {
-      counts: `(SELECT ${PART_COLUMNS.counts} FROM ${source} WHERE part = 'counts')`,
-      links: `(SELECT ${PART_COLUMNS.links} FROM ${source} WHERE part = 'links')`,
-      pairs: `(SELECT ${PART_COLUMNS.pairs} FROM ${source} WHERE part = 'pairs')`,
-    };
+    const tables = Object.fromEntries(
+      PARTS.map((part) => [part, `(SELECT ${PART_COLUMNS[part]} FROM ${source} WHERE part = '${part}')`]),
+    ) as Record<Part, string>;
     let days: { ds: string }[];
     let values: Record<FilterName, string[]>;
+    let varyingBits: number;
     try {
       days = await this.pool.rows<{ ds: string }>(`SELECT CAST(ds AS VARCHAR) AS ds FROM ${source} WHERE part = 'days'`);
-      values = await this.dimensionValues(tables.counts);
+      values = await this.dimensionValues(tables.months);
+      varyingBits = Number((await this.pool.rows<{ bits: number }>(`SELECT coalesce(bit_or(mask), 0) AS bits FROM ${tables.pairs}`))[0]!.bits);
     } catch (err) {
       throw new GamepipeError(`cannot read the level funnel index of game ${gameId}: ${(err as Error).message}`, {
         file: levelFunnelIndexDir(this.paths, gameId),
@@ -111,7 +123,7 @@ export class FunnelIndexCache {
       }, { cause: err });
     }
     const index: LoadedIndex = {
-      gameId, key, storage: 'parquet', tables, days: new Set(days.map((d) => d.ds)), values, loadMs: performance.now() - started,
+      gameId, key, storage: 'parquet', tables, days: new Set(days.map((d) => d.ds)), values, varyingBits, loadMs: performance.now() - started,
     };
     const previous = this.games.get(gameId);
     const state: GameState = { current: index };
@@ -151,13 +163,13 @@ export class FunnelIndexCache {
   private async copyToMemory(index: LoadedIndex, source: string): Promise<LoadedIndex> {
     const started = performance.now();
     const g = ++this.generation;
-    const tables = { counts: `funnel_counts_${g}`, links: `funnel_links_${g}`, pairs: `funnel_pairs_${g}` };
+    const tables = Object.fromEntries(PARTS.map((part) => [part, `funnel_${part}_${g}`])) as Record<Part, string>;
     const copied: LoadedIndex = { ...index, storage: 'memory', tables, loadMs: 0 };
     try {
       await this.pool.with(async (c) => {
         // The snapshot is sorted (part, set_id, dimensions, day) and the copies keep that order,
         // so the tables' row-group min/max let the scans skip what a question does not need.
-        for (const part of ['counts', 'links', 'pairs'] as const) {
+        for (const part of PARTS) {
           await c.run(`CREATE TABLE ${tables[part]} AS SELECT ${PART_COLUMNS[part]} FROM ${source} WHERE part = '${part}'`);
         }
       });
@@ -176,11 +188,12 @@ export class FunnelIndexCache {
   }
 
   /** Rows per part of the game's current index. */
-  async rowCounts(gameId: string): Promise<{ counts: number; links: number; pairs: number } | null> {
+  async rowCounts(gameId: string): Promise<Record<Part, number> | null> {
     const index = await this.get(gameId);
     if (!index) return null;
-    const count = async (relation: string) => Number((await this.pool.rows<{ n: number }>(`SELECT count(*) AS n FROM ${relation}`))[0]!.n);
-    return { counts: await count(index.tables.counts), links: await count(index.tables.links), pairs: await count(index.tables.pairs) };
+    const counts = {} as Record<Part, number>;
+    for (const part of PARTS) counts[part] = Number((await this.pool.rows<{ n: number }>(`SELECT count(*) AS n FROM ${index.tables[part]}`))[0]!.n);
+    return counts;
   }
 
   /** Forgets every index (in-memory copies are dropped once their copy finished). */
@@ -235,53 +248,88 @@ export function rollupFor(bits: number): number {
   return (bits & ~7) === 0 ? 7 : 31;
 }
 
-/** The per-level base numbers from a loaded index (columns as in rawQuerySql). */
+/**
+ * A range as whole months plus the days at its edges: months fully inside [from, to] are read
+ * from the monthly rollup, the other days from the daily one.
+ */
+export function splitRange(from: string, to: string): { days: [string, string][]; months: [string, string] | null } {
+  const firstMonth = from.endsWith('-01') ? from : monthStart(addDays(monthEnd(from), 1));
+  const lastMonth = monthEnd(to) === to ? monthStart(to) : monthStart(addDays(monthStart(to), -1));
+  if (firstMonth > lastMonth) return { days: [[from, to]], months: null };
+  const days: [string, string][] = [];
+  if (from < firstMonth) days.push([from, addDays(firstMonth, -1)]);
+  const afterMonths = addDays(monthEnd(lastMonth), 1);
+  if (afterMonths <= to) days.push([afterMonths, to]);
+  return { days, months: [firstMonth, lastMonth] };
+}
+
+function monthStart(day: string): string {
+  return `${day.slice(0, 8)}01`;
+}
+
+function monthEnd(day: string): string {
+  const d = new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)), 0));
+  return d.toISOString().slice(0, 10);
+}
+
+const date = (d: string) => `DATE ${sqlString(d)}`;
+
+/** The per-level base numbers from an index (columns as in rawQuerySql). */
 export function fastQuerySql(index: LoadedIndex, q: FunnelQuery, resolved: Partial<Record<FilterName, string[]>>): string {
   const bits = filteredBits(q.filters);
   const setId = rollupFor(bits);
   const where = exactFilterSql(resolved);
-  const from = `DATE ${sqlString(q.from)}`;
-  const range = `ds BETWEEN ${from} AND DATE ${sqlString(q.to)}`;
-  const { counts, links, pairs } = index.tables;
-  // Pairs whose filtered dimensions vary may match F on a later entry but not on their first in
-  // range: add (distinct such pairs with an entry in F) − (those whose first entry is in F).
-  // Without filters every pair counts through its first entry, so there is nothing to add.
-  const extra = bits === 0
-    ? `SELECT NULL::INTEGER AS level_id, 0 AS started_extra, 0 AS completed_extra WHERE false`
-    : `SELECT level_id,
+  const from = date(q.from);
+  const t = index.tables;
+  const { days, months } = splitRange(q.from, q.to);
+  const sums = `starts, completes, fails, started_firsts, completed_firsts, booster_events, egp_events,
+                completion_duration_us, completions_with_duration, fail_duration_us, fails_with_duration`;
+  const countScans = [
+    ...days.map(([a, b]) => `SELECT level_id, ${sums} FROM ${t.counts} WHERE set_id = ${setId} AND ds BETWEEN ${date(a)} AND ${date(b)} AND ${where}`),
+    ...(months ? [`SELECT level_id, ${sums} FROM ${t.months} WHERE set_id = ${setId} AND ds BETWEEN ${date(months[0])} AND ${date(months[1])} AND ${where}`] : []),
+  ];
+  // Entries whose previous entry is before `from`: a short link can only end within 31 days of it.
+  const crossEnd = addDays(q.from, SHORT_GAP_DAYS - 1) < q.to ? addDays(q.from, SHORT_GAP_DAYS - 1) : q.to;
+  const cross = `SELECT kind, level_id, n FROM ${t.links}
+                   WHERE set_id = ${setId} AND ds BETWEEN ${from} AND ${date(crossEnd)} AND prev_ds < ${from} AND ${where}
+                 UNION ALL
+                 SELECT kind, level_id, n FROM ${t.long_links}
+                   WHERE set_id = ${setId} AND ds BETWEEN ${from} AND ${date(q.to)} AND prev_ds < ${from} AND ${where}`;
+  // Players whose filtered dimensions vary may match F on a later entry but not on their first in
+  // range: add (distinct such pairs with an entry in F) − (those entries first in range). Only
+  // when some pair varies in a filtered dimension.
+  const pairs = bits !== 0 && (index.varyingBits & bits) !== 0
+    ? `SELECT level_id,
               count(DISTINCT pair_id) FILTER (WHERE kind = 's') - count(*) FILTER (WHERE kind = 's' AND first_in_range) AS started_extra,
               count(DISTINCT pair_id) FILTER (WHERE kind = 'c') - count(*) FILTER (WHERE kind = 'c' AND first_in_range) AS completed_extra
        FROM (SELECT kind, level_id, pair_id, coalesce(prev_ds < ${from}, true) AS first_in_range
-             FROM ${pairs} WHERE ${range} AND (mask & ${bits}) <> 0 AND ${where})
-       GROUP BY level_id`;
+             FROM ${t.pairs} WHERE ds BETWEEN ${from} AND ${date(q.to)} AND (mask & ${bits}) <> 0 AND ${where})
+       GROUP BY level_id`
+    : `SELECT NULL::INTEGER AS level_id, 0 AS started_extra, 0 AS completed_extra WHERE false`;
   return `
 WITH c AS (
   SELECT level_id,
          sum(starts) AS starts, sum(completes) AS completes, sum(fails) AS fails,
-         sum(started_entries) AS started_entries, sum(completed_entries) AS completed_entries,
+         sum(started_firsts) AS started_firsts, sum(completed_firsts) AS completed_firsts,
          sum(booster_events) AS booster_events, sum(egp_events) AS egp_events,
          sum(completion_duration_us) AS completion_duration_us, sum(completions_with_duration) AS completions_with_duration,
          sum(fail_duration_us) AS fail_duration_us, sum(fails_with_duration) AS fails_with_duration
-  FROM ${counts}
-  WHERE set_id = ${setId} AND ${range} AND ${where}
+  FROM (${countScans.join('\n    UNION ALL\n    ')})
   GROUP BY level_id
 ),
-l AS (
-  SELECT level_id,
-         sum(n) FILTER (WHERE kind = 's') AS started_links,
-         sum(n) FILTER (WHERE kind = 'c') AS completed_links
-  FROM ${links}
-  WHERE set_id = ${setId} AND ${range} AND prev_ds >= ${from} AND ${where}
+x AS (
+  SELECT level_id, sum(n) FILTER (WHERE kind = 's') AS started_cross, sum(n) FILTER (WHERE kind = 'c') AS completed_cross
+  FROM (${cross})
   GROUP BY level_id
 ),
-x AS (${extra})
+p AS (${pairs})
 SELECT c.level_id,
        c.starts::BIGINT AS starts, c.completes::BIGINT AS completes, c.fails::BIGINT AS fails,
-       (c.started_entries - coalesce(l.started_links, 0) + coalesce(x.started_extra, 0))::BIGINT AS started_players,
-       (c.completed_entries - coalesce(l.completed_links, 0) + coalesce(x.completed_extra, 0))::BIGINT AS completed_players,
+       (c.started_firsts + coalesce(x.started_cross, 0) + coalesce(p.started_extra, 0))::BIGINT AS started_players,
+       (c.completed_firsts + coalesce(x.completed_cross, 0) + coalesce(p.completed_extra, 0))::BIGINT AS completed_players,
        c.booster_events::BIGINT AS booster_events, c.egp_events::BIGINT AS egp_events,
        c.completion_duration_us::BIGINT AS completion_duration_us, c.completions_with_duration::BIGINT AS completions_with_duration,
        c.fail_duration_us::BIGINT AS fail_duration_us, c.fails_with_duration::BIGINT AS fails_with_duration
-FROM c LEFT JOIN l USING (level_id) LEFT JOIN x USING (level_id)
+FROM c LEFT JOIN x USING (level_id) LEFT JOIN p USING (level_id)
 ORDER BY c.level_id`;
 }

@@ -69,17 +69,26 @@ export class LevelFunnelService {
   /** Per-level base numbers from the pre-aggregates. */
   async fastBases(question: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
     const q = { ...question, filters: normalizeFilters(question.filters) };
-    const index = await this.indexes.get(q.gameId);
-    if (!index) {
-      throw new FunnelNotAggregatedError(`no level funnel aggregates for game ${q.gameId}`, {
-        expected: `gamepipe funnel backfill --game ${q.gameId} --from ${q.from} --to ${q.to} (or --method raw)`,
-      });
+    for (let attempt = 1; ; attempt++) {
+      const index = await this.indexes.get(q.gameId);
+      if (!index) {
+        throw new FunnelNotAggregatedError(`no level funnel aggregates for game ${q.gameId}`, {
+          expected: `gamepipe funnel backfill --game ${q.gameId} --from ${q.from} --to ${q.to} (or --method raw)`,
+        });
+      }
+      const missingDays = datesBetween(q.from, q.to).filter((d) => !index.days.has(d));
+      const resolved = resolveFilters(index, q);
+      if (!resolved) return { bases: [], missingDays };
+      try {
+        const rows = await this.pool.rows(fastQuerySql(index, q, resolved));
+        return { bases: rows.map(baseFromRow), missingDays };
+      } catch (err) {
+        // A rebuild replaced the snapshot (its file or tables are gone) between get() and the
+        // query: ask again, once, for the new one.
+        const now = await this.indexes.get(q.gameId).catch(() => null);
+        if (attempt > 1 || !now || now === index) throw err;
+      }
     }
-    const missingDays = datesBetween(q.from, q.to).filter((d) => !index.days.has(d));
-    const resolved = resolveFilters(index, q);
-    if (!resolved) return { bases: [], missingDays };
-    const rows = await this.pool.rows(fastQuerySql(index, q, resolved));
-    return { bases: rows.map(baseFromRow), missingDays };
   }
 
   /** Per-level base numbers straight from silver (the reference). */

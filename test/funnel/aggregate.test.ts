@@ -94,23 +94,35 @@ describe(`level funnel aggregation (${backend})`, () => {
     expect(await table()).toEqual(before);
   });
 
-  it('re-aggregating a day after its silver changed replaces only that game and day', async () => {
+  it('re-aggregating a day after its silver changed replaces only that game and day; a running service follows', async () => {
     const before = await table();
     const day = days[0]!;
-    // silver for the first day is rebuilt with g1's events gone (other_game stays)
-    const rows = randomLevelEvents(5, { days: DAYS, events: 300 })
-      .filter((r) => new Date(r.event_ts).toISOString().startsWith(day) && r.game_id !== 'g1');
-    await writeSilverRows(ws.paths.lake, rows);
-    const result = await aggregateLevelFunnel(ctx(), { games: ['g1'], dates: [day] });
-    expect(result.ok).toBe(true);
-    const after = await table();
-    expect(after.filter((r) => r.game_id === 'g1' && r.date === day)).toEqual([]);
-    expect(after.filter((r) => !(r.game_id === 'g1' && r.date === day))).toEqual(before.filter((r) => !(r.game_id === 'g1' && r.date === day)));
-    // the index follows: fast still equals raw over the whole range
+    const q = { gameId: 'g1', from: days[0]!, to: days[days.length - 1]!, filters: {} };
+    // a service already serving the old snapshot from memory, as the API would be
     const service = await LevelFunnelService.open(ws.paths, { threads: 1 });
     try {
-      const q = { gameId: 'g1', from: days[0]!, to: days[days.length - 1]!, filters: {} };
-      expect((await service.fastBases(q)).bases).toEqual((await service.rawBases(q)).bases);
+      const old = await service.fastBases(q);
+      expect((await service.indexes.ready('g1'))!.storage).toBe('memory');
+      expect((await service.fastBases(q)).bases).toEqual(old.bases);
+
+      // silver for the first day is rebuilt with g1's events gone (other_game stays)
+      const rows = randomLevelEvents(5, { days: DAYS, events: 300 })
+        .filter((r) => new Date(r.event_ts).toISOString().startsWith(day) && r.game_id !== 'g1');
+      await writeSilverRows(ws.paths.lake, rows);
+      // without --game: g1 has no level events that day any more, but was aggregated for it before
+      const result = await aggregateLevelFunnel(ctx(), { dates: [day] });
+      expect(result.ok).toBe(true);
+      expect(result.games.sort()).toEqual(['g1', 'other_game']);
+      const after = await table();
+      expect(after.filter((r) => r.game_id === 'g1' && r.date === day)).toEqual([]);
+      expect(after.filter((r) => !(r.game_id === 'g1' && r.date === day))).toEqual(before.filter((r) => !(r.game_id === 'g1' && r.date === day)));
+
+      // the next question sees the new snapshot at once (from Parquet, then from memory)
+      const raw = await service.rawBases(q);
+      expect(raw.bases).not.toEqual(old.bases);
+      expect((await service.fastBases(q)).bases).toEqual(raw.bases);
+      expect((await service.indexes.ready('g1'))!.storage).toBe('memory');
+      expect((await service.fastBases(q)).bases).toEqual(raw.bases);
     } finally {
       await service.close();
     }

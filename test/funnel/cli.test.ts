@@ -18,7 +18,7 @@ describe(`gamepipe funnel (${backend})`, () => {
   // Asynchronous, so the test worker stays responsive while the command runs.
   const funnel = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'test/funnel/helpers/funnelCli.ts'), 'funnel', ...args], {
+      const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'src/cli/main.ts'), 'funnel', ...args], {
         cwd: ws.dir,
         env: { ...process.env, ...ws.env, GAMEPIPE_LOG_LEVEL: 'warn' },
         timeout: 300_000,

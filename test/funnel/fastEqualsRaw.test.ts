@@ -15,7 +15,11 @@ import { APP_VERSIONS, COUNTRIES, FUNNELS, FUNNEL_VERSIONS, PLATFORMS, pick, prn
 
 const SEEDS = (process.env.FUNNEL_PROPERTY_SEEDS ?? '11,29').split(',').map(Number);
 const QUERIES = Number(process.env.FUNNEL_PROPERTY_QUERIES ?? 60);
-const DAYS = datesBetween('2024-02-26', '2024-03-02');
+/** Dense: six consecutive days (across Feb 29). */
+const DENSE = datesBetween('2024-02-26', '2024-03-02');
+/** Sparse: 14 days over four months, so ranges hold whole months and players come back after 31+ days. */
+const SPARSE = ['2024-01-03', '2024-01-17', '2024-01-31', '2024-02-01', '2024-02-14', '2024-02-29', '2024-03-01',
+  '2024-03-09', '2024-03-21', '2024-03-31', '2024-04-01', '2024-04-11', '2024-04-29', '2024-04-30'];
 
 /** A value as a user might type it: any case, sometimes one no row has. */
 function typed(rand: () => number, value: string | number): string {
@@ -43,11 +47,13 @@ function randomFilters(rand: () => number): FunnelFilters {
   return filters;
 }
 
-function randomRange(rand: () => number): { from: string; to: string } {
-  // from a day before the data to a day after it: empty days and partial ranges included
-  const a = Math.floor(rand() * (DAYS.length + 2)) - 1;
-  const b = Math.min(DAYS.length, a + Math.floor(rand() * (DAYS.length + 1)));
-  return { from: addDays(DAYS[0]!, a), to: addDays(DAYS[0]!, Math.max(a, b)) };
+/** Any range from a few days before the data to a few days after it: empty days and partial months included. */
+function randomRange(rand: () => number, days: string[]): { from: string; to: string } {
+  const first = addDays(days[0]!, -3);
+  const span = datesBetween(first, addDays(days[days.length - 1]!, 3)).length;
+  const a = Math.floor(rand() * span);
+  const b = Math.floor(rand() * span);
+  return { from: addDays(first, Math.min(a, b)), to: addDays(first, Math.max(a, b)) };
 }
 
 function expectSameMetrics(fast: LevelMetrics[], raw: LevelMetrics[], context: string): void {
@@ -66,14 +72,16 @@ function expectSameMetrics(fast: LevelMetrics[], raw: LevelMetrics[], context: s
   }
 }
 
-describe.each(SEEDS)(`fast == raw on random level events (seed %i, ${backend})`, (seed) => {
+const CASES = SEEDS.flatMap((seed, i) => [{ seed, shape: 'dense', days: DENSE }, ...(i === 0 ? [{ seed, shape: 'sparse', days: SPARSE }] : [])]);
+
+describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape days, ${backend})`, ({ seed, days }) => {
   let ws: Workspace;
   let service: LevelFunnelService;
   let written: string[];
 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
-    written = await writeSilverRows(ws.paths.lake, randomLevelEvents(seed, { days: DAYS, events: 450 }));
+    written = await writeSilverRows(ws.paths.lake, randomLevelEvents(seed, { days, events: 450 }));
     const result = await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { games: ['g1'], dates: written });
     expect(result.ok, JSON.stringify(result.indexes)).toBe(true);
     service = await LevelFunnelService.open(ws.paths, { threads: 2 });
@@ -90,13 +98,14 @@ describe.each(SEEDS)(`fast == raw on random level events (seed %i, ${backend})`,
     const rows = (await service.indexes.rowCounts('g1'))!;
     expect(rows.pairs).toBeGreaterThan(0);
     expect(rows.links).toBeGreaterThan(0);
+    if (days === SPARSE) expect(rows.long_links).toBeGreaterThan(0);
   });
 
   it(`${QUERIES} random questions: every field equal`, async () => {
     const rand = prng(seed * 7919);
     let nonEmpty = 0;
     for (let i = 0; i < QUERIES; i++) {
-      const q: FunnelQuery = { gameId: 'g1', ...randomRange(rand), filters: randomFilters(rand) };
+      const q: FunnelQuery = { gameId: 'g1', ...randomRange(rand, written), filters: randomFilters(rand) };
       const context = `seed ${seed} query ${i}: ${JSON.stringify(q)}`;
       const fast = await service.fastBases(q);
       const raw = await service.rawBases(q);
@@ -126,7 +135,7 @@ describe.each(SEEDS)(`fast == raw on random level events (seed %i, ${backend})`,
       { platform: ['ios', 'android'], country: ['us', 'tr', 'mx'], appVersion: ['1.0.0', '1.1.0'], levelFunnel: ['live_v1', 'test_hard'], levelFunnelVersion: ['1', '2'] },
     ];
     for (const filters of shapes) {
-      for (const [from, to] of [[first, first], [first, last], [addDays(first, 2), addDays(first, 3)], [last, last]] as const) {
+      for (const [from, to] of [[first, first], [first, last], [addDays(first, 2), addDays(first, 3)], [last, last], [addDays(first, -1), addDays(last, 1)]] as const) {
         const q = { gameId: 'g1', from, to, filters };
         const [fa, ra] = await Promise.all([service.query(q, 'fast'), service.query(q, 'raw')]);
         expectSameMetrics(fa.levels, ra.levels, JSON.stringify(q));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filteredBits, normalizeFilters, parseFunnelQuery, parseMethod } from '../../src/funnel/params.js';
-import { rollupFor } from '../../src/funnel/fastIndex.js';
+import { rollupFor, splitRange } from '../../src/funnel/fastIndex.js';
 
 /** The question's edge: every problem named, values normalized for case-insensitive matching. */
 
@@ -49,5 +49,16 @@ describe('parseFunnelQuery', () => {
     expect(filteredBits({ platform: ['ios'] })).toBe(16);
     expect(filteredBits({ country: ['us'], levelFunnelVersion: ['1'] })).toBe(9);
     expect([0, 16, 8, 4, 2, 1, 9, 31, 6, 7, 5, 20].map(rollupFor)).toEqual([0, 16, 8, 4, 2, 1, 31, 31, 7, 7, 7, 31]);
+  });
+});
+
+describe('splitRange', () => {
+  it('reads whole months from the monthly rollup and only the edge days from the daily one', () => {
+    expect(splitRange('2024-01-01', '2024-12-31')).toEqual({ days: [], months: ['2024-01-01', '2024-12-01'] });
+    expect(splitRange('2024-01-05', '2024-12-30')).toEqual({ days: [['2024-01-05', '2024-01-31'], ['2024-12-01', '2024-12-30']], months: ['2024-02-01', '2024-11-01'] });
+    expect(splitRange('2024-02-01', '2024-02-29')).toEqual({ days: [], months: ['2024-02-01', '2024-02-01'] });
+    expect(splitRange('2024-02-02', '2024-03-30')).toEqual({ days: [['2024-02-02', '2024-03-30']], months: null });
+    expect(splitRange('2024-03-01', '2024-03-01')).toEqual({ days: [['2024-03-01', '2024-03-01']], months: null });
+    expect(splitRange('2023-12-15', '2024-02-29')).toEqual({ days: [['2023-12-15', '2023-12-31']], months: ['2024-01-01', '2024-02-01'] });
   });
 });
