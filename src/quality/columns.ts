@@ -1,6 +1,5 @@
 import {
   COUNTRIES,
-  ENVELOPE_FIELDS,
   EVENT_CATALOG,
   EVENT_NAMES,
   PLATFORM_PATTERN,
@@ -228,6 +227,3 @@ export function typeEvent(raw: RawEvent, eventTs: number | null): TypedEvent {
   ];
   return typed as TypedEvent;
 }
-
-/** Envelope fields with their declared JSON type (used by the field-type rule). */
-export const ENVELOPE_TYPES = Object.entries(ENVELOPE_FIELDS).map(([field, spec]) => ({ field, type: spec.type }));

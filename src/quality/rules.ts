@@ -23,7 +23,6 @@ import {
   envRef,
   hasType,
   lit,
-  litArray,
   litList,
   perEvent,
   present,
@@ -268,9 +267,4 @@ export function checkEvent(raw: RawEvent, ctx: { eventTs: number | null; ingeste
   const input: RuleInput = { raw, typed, ingestedAt: ctx.ingestedAt, installTs: ctx.installTs ?? null };
   const validationErrors = QUALITY_RULES.filter((r) => r.check(input)).map((r) => r.name);
   return { typed, validationErrors, isValid: !validationErrors.some((n) => ERROR_RULES.includes(n)) };
-}
-
-/** `['a', 'b']` of the error rule names, for `is_valid` in SQL. */
-export function errorRulesSqlList(): string {
-  return litArray(ERROR_RULES);
 }
