@@ -8,5 +8,5 @@ export { aggregateLevelFunnel, listGamesWithLevelEvents, rebuildFunnelIndex, FUN
 export { levelMetrics, ratio, BASE_FIELDS, type LevelBase, type LevelMetrics } from './metrics.js';
 export { parseFunnelQuery, parseMethod, DIMENSIONS, FILTER_NAMES, type FunnelQuery, type FunnelFilters, type FunnelMethod } from './params.js';
 export { LevelFunnelService, FunnelNotAggregatedError, type FunnelAnswer } from './service.js';
-export { levelFunnelRunner, LEVEL_FUNNEL_SCHEDULE } from './schedule.js';
+export { levelFunnelRunner, LEVEL_FUNNEL_SCHEDULE, withLevelFunnelSchedule } from './schedule.js';
 export { writeSyntheticLevelEvents, type SyntheticOptions } from './synthetic.js';

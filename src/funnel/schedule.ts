@@ -1,4 +1,4 @@
-import type { Schedule } from '../config/projectConfig.js';
+import { scheduleSchema, type Schedule } from '../config/projectConfig.js';
 import { logger } from '../core/logger.js';
 import type { RunContext } from '../engine/runJob.js';
 import type { Vars } from '../layout/vars.js';
@@ -40,4 +40,13 @@ export function levelFunnelRunner(ctx: RunContext, fallback: RunScheduled): RunS
     );
     return result.ok;
   };
+}
+
+/**
+ * The schedules `gamepipe serve` fires: the configured ones, plus the daily level-funnel schedule
+ * unless the configuration already schedules the `funnel` pipeline (to change its time or games).
+ */
+export function withLevelFunnelSchedule(schedules: Schedule[]): Schedule[] {
+  if (schedules.some((s) => s.pipeline === FUNNEL_PIPELINE_NAME)) return schedules;
+  return [...schedules, scheduleSchema.parse(LEVEL_FUNNEL_SCHEDULE)];
 }

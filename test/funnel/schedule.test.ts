@@ -3,7 +3,7 @@ import { createWorkspace, backend, type Workspace } from '../helpers/workspace.j
 import { scheduleSchema } from '../../src/config/projectConfig.js';
 import { WAREHOUSE } from '../../src/connections/registry.js';
 import { datesBetween } from '../../src/funnel/dates.js';
-import { LEVEL_FUNNEL_SCHEDULE, levelFunnelRunner } from '../../src/funnel/schedule.js';
+import { LEVEL_FUNNEL_SCHEDULE, levelFunnelRunner, withLevelFunnelSchedule } from '../../src/funnel/schedule.js';
 import { ScheduleState } from '../../src/scheduler/scheduleState.js';
 import { Scheduler, varsForFire } from '../../src/scheduler/scheduler.js';
 import { randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
@@ -24,6 +24,13 @@ describe(`level funnel schedule (${backend})`, () => {
   it('is a valid gamepipe.config.json schedule firing at 02:00 UTC for the day before', () => {
     expect(schedule).toMatchObject({ cron: '0 2 * * *', timezone: 'UTC', pipeline: 'funnel', dateVar: 'logDate', dateOffsetDays: -1 });
     expect(varsForFire(schedule, new Date('2024-09-10T02:00:00Z'))).toEqual({ logDate: '2024-09-09' });
+  });
+
+  it('is added to the configured schedules unless the configuration schedules the funnel itself', () => {
+    const daily = scheduleSchema.parse({ name: 'daily', pipeline: 'daily', cron: '0 3 * * *' });
+    expect(withLevelFunnelSchedule([daily]).map((s) => `${s.name} ${s.cron}`)).toEqual(['daily 0 3 * * *', 'level-funnel 0 2 * * *']);
+    const own = scheduleSchema.parse({ name: 'funnel-late', pipeline: 'funnel', cron: '30 4 * * *' });
+    expect(withLevelFunnelSchedule([daily, own])).toEqual([daily, own]);
   });
 
   it('hands other schedules to the regular runner', async () => {

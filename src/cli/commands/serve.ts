@@ -3,6 +3,7 @@ import { loadProjectConfig } from '../../config/projectConfig.js';
 import { resolvePaths } from '../../core/paths.js';
 import { logger } from '../../core/logger.js';
 import { ConnectionRegistry, WAREHOUSE } from '../../connections/registry.js';
+import { levelFunnelRunner, withLevelFunnelSchedule } from '../../funnel/schedule.js';
 import { pipelineRunner } from '../../scheduler/runScheduled.js';
 import { ScheduleState } from '../../scheduler/scheduleState.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
@@ -12,7 +13,7 @@ import { printLine } from '../output.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('host the scheduler (schedules in gamepipe.config.json) and the HTTP API')
+    .description('host the scheduler (schedules in gamepipe.config.json, plus the level funnel at 02:00 UTC) and the HTTP API')
     .option('--port <n>', 'HTTP port', (v: string) => Number(v), 8080)
     .option('--host <host>', 'HTTP host', '127.0.0.1')
     .option('--no-scheduler', 'serve the API only')
@@ -21,12 +22,13 @@ export function registerServe(program: Command): void {
       const config = loadProjectConfig();
       const connections = new ConnectionRegistry(paths, process.env, config);
       const ctx = { paths, connections };
+      const schedules = withLevelFunnelSchedule(config.schedules);
       const scheduler = opts.scheduler
-        ? new Scheduler(config.schedules, new ScheduleState(connections.get(WAREHOUSE)), pipelineRunner(ctx))
+        ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), levelFunnelRunner(ctx, pipelineRunner(ctx)))
         : undefined;
       const app = await buildApp({ connections, paths, ...(scheduler ? { scheduler } : {}) });
       const address = await app.listen({ port: opts.port, host: opts.host });
-      printLine(`gamepipe serving ${address}/api (${config.schedules.length} schedule${config.schedules.length === 1 ? '' : 's'})`);
+      printLine(`gamepipe serving ${address}/api (${schedules.length} schedule${schedules.length === 1 ? '' : 's'})`);
       if (scheduler) {
         await scheduler.start();
         for (const s of scheduler.nextRuns()) printLine(`  schedule ${s.schedule}: next run ${s.next}`);
