@@ -44,7 +44,8 @@ const USAGE = `usage: npm run bench:daily -- [options]
                    (default: a temporary folder, removed at the end)
   --skip-silver    reuse the silver partition already in --data; run only the jobs after it
   --concurrency N  jobs at once (default: the pipeline's default)
-  --threads N      DuckDB threads of every job (default: the runner's share, cores / concurrency)
+  --threads N      DuckDB threads of every job (default: all cores)
+  (DuckDB memory: GAMEPIPE_DUCKDB_MEMORY, split between concurrent jobs; default half of RAM)
   --embedded       use the embedded PGlite even when a database URL is set
 PostgreSQL: GAMEPIPE_BENCH_DATABASE_URL, else GAMEPIPE_TEST_DATABASE_URL, else embedded PGlite.`;
 
@@ -269,7 +270,7 @@ async function main(): Promise<void> {
 function report(r: ChildResult, spec: ChildSpec): void {
   const wall = r.wallMs / 1000;
   const failed = r.tasks.filter((t) => t.status !== 'succeeded');
-  const settings = `concurrency ${spec.concurrency ?? 'default'}, DuckDB threads per job ${spec.threads ?? 'cores / concurrency'}`;
+  const settings = `concurrency ${spec.concurrency ?? 'default'}, DuckDB threads per job ${spec.threads ?? 'all cores'}, memory ${process.env.GAMEPIPE_DUCKDB_MEMORY ?? 'half of RAM'} shared`;
   console.log(`\npipeline daily for ${DAY} (${spec.skipSilver ? 'gold jobs only, silver reused' : 'silver + gold'}), WAREHOUSE = ${r.warehouse}, ${settings}:`);
   console.log(`  wall time   ${secs(wall)} s`);
   console.log(`  events      ${int(r.events)} (silver rows of the day)`);

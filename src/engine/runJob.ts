@@ -43,6 +43,8 @@ export interface RunContext {
   connections: ConnectionRegistry;
   /** DuckDB threads; default is DuckDB's (all cores). */
   threads?: number;
+  /** DuckDB memory limit of the job (e.g. '2GB'); beyond it DuckDB spills to $GAMEPIPE_HOME/tmp/duckdb. Default is DuckDB's (80% of RAM). */
+  memoryLimit?: string;
 }
 
 /** Executes one compiled job: sources → DuckDB transform → output write. */
@@ -52,7 +54,10 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
   const tmp = path.join(ctx.paths.tmp, 'jobs');
   // Bad placeholders in check SQL fail before any data is read.
   const checks = compileChecks(job.layout.checks ?? [], job.vars, context);
-  const engine = await DuckEngine.open(ctx.paths.tmp, ctx.threads ? { threads: ctx.threads } : {});
+  const engine = await DuckEngine.open(ctx.paths.tmp, {
+    ...(ctx.threads ? { threads: ctx.threads } : {}),
+    ...(ctx.memoryLimit ? { memoryLimit: ctx.memoryLimit } : {}),
+  });
   try {
     const sources: SourceStats[] = [];
     for (const compiled of job.sources) {
@@ -74,10 +79,15 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
     }
 
     const transformPath = job.layout.transformSql !== undefined ? '$.transformSql' : '$.transformTemplate';
+    // A Parquet output without checks is streamed: the result is a view that the write's COPY
+    // runs once, so a big result is never held in memory. Checks and PostgreSQL writes read the
+    // result more than once, so it is materialized (spilling to disk beyond the memory limit).
+    const streamed = job.output.kind === 'file' && checks.length === 0;
     const last = job.statements.length - 1;
+    const lastSql = `CREATE ${streamed ? 'VIEW' : 'TABLE'} ${sqlIdent(OUTPUT_RELATION)} AS\n${job.statements[last]!}`;
     for (let i = 0; i <= last; i++) {
       const statement = job.statements[i]!;
-      const sql = i === last ? `CREATE TABLE ${sqlIdent(OUTPUT_RELATION)} AS\n${statement}` : statement;
+      const sql = i === last ? lastSql : statement;
       try {
         await engine.run(sql);
       } catch (err) {
@@ -96,10 +106,14 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
     let replaced: JobResult['replaced'];
     let target: string;
     if (job.output.kind === 'file') {
-      const written = await writeFileOutput(engine, OUTPUT_RELATION, job.output.output, job.output.path);
+      const output = job.output;
+      const written = await writeFileOutput(engine, OUTPUT_RELATION, output.output, output.path).catch((err: unknown) => {
+        // A streamed result's runtime errors (a failed cast, …) surface in the write.
+        throw streamed ? sqlError(err, lastSql, 'transform', { ...context, jsonPath: transformPath }) : err;
+      });
       rowsWritten = written.rowsWritten;
-      replaced = job.output.output.mode === 'overwritePartitions' ? { partitions: written.partitions } : {};
-      target = job.output.path;
+      replaced = output.output.mode === 'overwritePartitions' ? { partitions: written.partitions } : {};
+      target = output.path;
     } else {
       const output = job.output.output;
       const adapter = ctx.connections.get(output.connection);

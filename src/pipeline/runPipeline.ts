@@ -4,6 +4,7 @@ import { formatError, GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { WAREHOUSE } from '../connections/registry.js';
 import { compileLayout, type CompiledJob } from '../engine/compile.js';
+import { jobMemoryLimit } from '../engine/memoryBudget.js';
 import { runJob, type JobResult, type RunContext } from '../engine/runJob.js';
 import { addDays } from '../layout/render.js';
 import type { Vars } from '../layout/vars.js';
@@ -132,7 +133,9 @@ export async function runPipeline(def: PipelineDefinition, ctx: RunContext, opti
   }
 
   const outcomes = new Map<string, TaskOutcome>();
-  const threads = Math.max(1, Math.ceil(os.availableParallelism() / concurrency));
+  // Every job may use every core (a lone job on the critical path should not run single-threaded;
+  // concurrent jobs share the cores through the OS) and its share of the memory budget.
+  const jobCtx: RunContext = { ...ctx, memoryLimit: ctx.memoryLimit ?? jobMemoryLimit(concurrency) };
   reporter.start(tasks.length);
   const label = (t: Task) => (options.varSets.length > 1 && t.vars[dateVar] ? `${t.vars[dateVar]} ${t.job.name}` : t.job.name);
 
@@ -153,7 +156,7 @@ export async function runPipeline(def: PipelineDefinition, ctx: RunContext, opti
         const runId = await runLog.start({ pipelineRunId, pipeline: def.name, job: task.job.name, vars });
         for (let attempt = 1; ; attempt++) {
           try {
-            const result = await runJob(task.job, { ...ctx, threads: ctx.threads ?? threads });
+            const result = await runJob(task.job, jobCtx);
             await runLog.finish(runId, { status: 'succeeded', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten });
             outcomes.set(task.id, { job: task.job.name, vars, status: 'succeeded', attempts: attempt, result });
             reporter.update({ event: 'task_finished', task: label(task), status: 'succeeded', rowsWritten: result.rowsWritten, durationMs: result.durationMs });

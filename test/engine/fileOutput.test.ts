@@ -41,6 +41,7 @@ describe('file outputs', () => {
     const first = await ws.run(file, { logDate: '2024-12-28' });
     await ws.run(file, { logDate: '2024-12-28' });
     expect(first.replaced.partitions).toEqual(['ds=2024-12-28']);
+    expect(first.rowsWritten).toBe(2);
     expect(await rowsOf(target)).toEqual(['2024-12-28 u1 3', '2024-12-28 u9 7', '2024-12-29 u2 5']);
     expect(fs.readdirSync(path.join(target, 'ds=2024-12-28'))).toHaveLength(1);
     // no staging or old copies left behind
@@ -79,7 +80,8 @@ describe('file outputs', () => {
       transformSql: "SELECT CAST(ds AS DATE) AS ds, user_id, CAST('x' || amount AS INTEGER) AS amount FROM ev",
       output: { type: 'file', path: '{lake}/gold/fragile', mode: 'overwrite' },
     });
-    await expect(ws.run(broken, { logDate: '2024-12-28' })).rejects.toThrow(/Could not convert/);
+    // The result is streamed into the write (never materialized), and the error still names the transform.
+    await expect(ws.run(broken, { logDate: '2024-12-28' })).rejects.toThrow(/transform failed: .*Could not convert/);
     expect(await rowsOf(target)).toEqual(['2024-12-29 u2 5']);
   });
 });

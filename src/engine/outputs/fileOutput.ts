@@ -65,7 +65,6 @@ export async function writeFileOutput(
   output: FileOutput,
   target: string,
 ): Promise<FileWriteResult> {
-  const rowsWritten = Number(await engine.scalar(`SELECT count(*) FROM ${sqlIdent(relation)}`));
   const staging = path.join(path.dirname(target), `.${path.basename(target)}.__staging-${randomUUID()}`);
   fs.mkdirSync(staging, { recursive: true });
   const partitionBy = output.partitionBy ?? [];
@@ -77,7 +76,8 @@ export async function writeFileOutput(
     } else {
       destination = path.join(staging, `part-${randomUUID()}.parquet`);
     }
-    await engine.run(`COPY (SELECT * FROM ${sqlIdent(relation)}) TO ${sqlString(destination)} (${options.join(', ')})`);
+    // The relation may be a view (a streamed result): it is read once, by this COPY, which counts.
+    const rowsWritten = Number(await engine.scalar(`COPY (SELECT * FROM ${sqlIdent(relation)}) TO ${sqlString(destination)} (${options.join(', ')})`));
 
     const partitions = partitionDirs(staging, partitionBy.length).filter((p) => p !== '');
     switch (output.mode) {
