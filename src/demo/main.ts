@@ -7,6 +7,7 @@ import { resolvePaths } from '../core/paths.js';
 import { ConnectionRegistry, WAREHOUSE } from '../connections/registry.js';
 import { writeGenerated } from '../events/generator/index.js';
 import { ingestFiles } from '../ingest/index.js';
+import { checkDate } from '../funnel/dates.js';
 import { addDays } from '../layout/render.js';
 import { loadPipeline } from '../pipeline/definition.js';
 import { SilentProgress, TtyProgress } from '../pipeline/progress.js';
@@ -35,11 +36,16 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { players: { type: 'string' }, days: { type: 'string' }, start: { type: 'string' } } });
+  let values: { players?: string; days?: string; start?: string };
+  try {
+    ({ values } = parseArgs({ options: { players: { type: 'string' }, days: { type: 'string' }, start: { type: 'string' } } }));
+  } catch (err) {
+    throw new GamepipeError(err instanceof Error ? err.message : String(err), { expected: USAGE });
+  }
   const players = positiveInt('players', values.players, 3_000);
   const days = positiveInt('days', values.days, 21);
-  const start = values.start ?? '2024-12-01';
-  const dates = dateRange(start, start); // validates the date
+  const start = checkDate(values.start ?? '2024-12-01', '--start');
+  const logDates = dateRange(start, addDays(start, days - 1));
   process.chdir(root); // layouts use paths relative to the project (reference/…)
   const paths = resolvePaths();
   const connections = new ConnectionRegistry(paths);
@@ -65,10 +71,10 @@ async function main(): Promise<void> {
         (skipped ? `; ${skipped} already ingested, skipped` : ''));
 
     // 3. The daily pipeline for every day: one DAG over (day, job); stateful jobs run their days in order.
-    const last = dateRange(start, addDays(start, days - 1));
-    console.log(`3. backfill daily ${dates[0]} … ${last.at(-1)} (${last.length} days × ${loadPipeline('pipelines/daily').layouts.length} jobs)`);
-    const result = await runPipeline(loadPipeline('pipelines/daily'), { paths, connections }, {
-      varSets: last.map((logDate) => ({ logDate })),
+    const daily = loadPipeline('pipelines/daily');
+    console.log(`3. backfill daily ${start} … ${logDates.at(-1)} (${logDates.length} days × ${daily.layouts.length} jobs)`);
+    const result = await runPipeline(daily, { paths, connections }, {
+      varSets: logDates.map((logDate) => ({ logDate })),
       dateVar: 'logDate',
       reporter: process.stderr.isTTY ? new TtyProgress() : new SilentProgress(),
     });
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
 
     // 4. What the studio reads every morning.
     console.log('');
-    await printKpiSummary(connections.get(WAREHOUSE), last);
+    await printKpiSummary(connections.get(WAREHOUSE), logDates);
     console.log(`\nDone in ${formatDuration(Date.now() - began)}. Re-run \`npm start\`: ingestion skips the same files and every job replaces its own day, so the numbers stay the same.`);
     console.log('Explore: npx gamepipe runs · npx gamepipe pipeline graph daily · npx gamepipe serve (API on http://127.0.0.1:8080/api)');
   } finally {
