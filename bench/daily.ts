@@ -37,6 +37,7 @@ import { loadPipeline } from '../src/pipeline/definition.js';
 import type { ProgressEvent, ProgressReporter } from '../src/pipeline/progress.js';
 import { runPipeline } from '../src/pipeline/runPipeline.js';
 import { int, parseCount, secs, table } from './lib/format.js';
+import { withSearchPath } from './lib/postgres.js';
 
 const USAGE = `usage: npm run bench:daily -- [options]
   --events N       events of the generated day (default 10M; about 37.6 per account on its install day)
@@ -82,12 +83,6 @@ interface ChildResult {
   farmers: FarmerAccuracy;
   farms: number;
   warehouse: string;
-}
-
-function withSearchPath(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return u.toString();
 }
 
 /** Records when each job starts and ends (the pipeline's progress events). */

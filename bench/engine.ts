@@ -18,7 +18,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { PgAdapter } from '../src/connections/adapter.js';
 import { ConnectionRegistry, WAREHOUSE } from '../src/connections/registry.js';
 import { resolvePaths, type GamepipePaths } from '../src/core/paths.js';
@@ -29,6 +28,7 @@ import { runJob } from '../src/engine/runJob.js';
 import { loadJdbcSource } from '../src/engine/sources/jdbcSource.js';
 import { loadLayout } from '../src/layout/load.js';
 import { int, parseCount, secs, table, timed } from './lib/format.js';
+import { adminQuery, hidePassword, progress, withSearchPath } from './lib/postgres.js';
 
 const USAGE = `usage: npm run bench:engine -- [options]
   --rows N         rows of the Parquet → DuckDB transform (default 10M)
@@ -85,37 +85,6 @@ function options(): Options {
   // 6 columns per row; PostgreSQL binds at most 65,535 parameters per statement.
   if (opts.batch * 6 > 65_535) throw new Error(`--batch: at most ${Math.floor(65_535 / 6)} rows per INSERT (6 parameters a row)`);
   return opts;
-}
-
-/** Progress goes to stderr; stdout carries the results table and the JSON line. */
-function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-function hidePassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
-
-function withSearchPath(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return u.toString();
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /**

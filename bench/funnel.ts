@@ -21,7 +21,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { ConnectionRegistry } from '../src/connections/registry.js';
 import { resolvePaths, type GamepipePaths } from '../src/core/paths.js';
 import { DuckEngine, sqlString } from '../src/engine/duckdb.js';
@@ -34,6 +33,7 @@ import { LevelFunnelService } from '../src/funnel/service.js';
 import { writeSyntheticLevelEvents } from '../src/funnel/synthetic.js';
 import { levelFunnelRoutes } from '../src/server/routes/levelFunnel.js';
 import { int, secs, table } from './lib/format.js';
+import { adminQuery, hidePassword, progress, withSearchPath } from './lib/postgres.js';
 
 const USAGE = `usage: npm run bench:funnel -- [options]
   --scale X      fraction of the full size: 1 = 36M level events, ~520,000 players (default 1; e.g. 0.01)
@@ -97,36 +97,6 @@ function options(): Options {
     embedded: values.embedded!,
     threads: values.threads ? Math.round(num(values.threads, '--threads', 1)) : undefined,
   };
-}
-
-function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-function hidePassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
-
-function withSearchPath(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return u.toString();
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 function readJson<T>(file: string): T | undefined {

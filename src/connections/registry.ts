@@ -4,6 +4,7 @@ import type { GamepipePaths } from '../core/paths.js';
 import type { PgAdapter } from './adapter.js';
 import { PgliteAdapter } from './pglite.js';
 import { PostgresServerAdapter } from './postgresServer.js';
+import { hidePassword } from './url.js';
 
 /** The serving tables' connection; always known, embedded unless given a URL. */
 export const WAREHOUSE = 'WAREHOUSE';
@@ -18,16 +19,6 @@ export interface ConnectionInfo {
   kind: 'server' | 'embedded';
   /** URL with the password hidden, or the embedded data directory. */
   location: string;
-}
-
-function hidePassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /**

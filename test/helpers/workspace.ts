@@ -9,6 +9,7 @@ import { compileLayout } from '../../src/engine/compile.js';
 import { runJob, type JobResult } from '../../src/engine/runJob.js';
 import { loadLayout } from '../../src/layout/load.js';
 import type { Vars } from '../../src/layout/vars.js';
+import { withSearchPath } from '../../src/connections/url.js';
 
 /**
  * A throwaway gamepipe home for one test file. PostgreSQL connections are the embedded
@@ -30,12 +31,6 @@ export interface Workspace {
 
 export const serverUrl = process.env.GAMEPIPE_TEST_DATABASE_URL;
 export const backend = serverUrl ? 'postgres server' : 'embedded PGlite';
-
-function withSearchPath(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return u.toString();
-}
 
 export async function createWorkspace(connectionNames: string[] = ['WAREHOUSE', 'OPS']): Promise<Workspace> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gamepipe-test-'));
