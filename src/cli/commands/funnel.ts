@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { GamepipeError } from '../../core/errors.js';
 import { resolvePaths } from '../../core/paths.js';
-import { ConnectionRegistry } from '../../connections/registry.js';
 import { aggregateLevelFunnel, listGamesWithLevelEvents, rebuildFunnelIndex, type AggregateResult } from '../../funnel/aggregate.js';
 import { addDays, checkDate, datesBetween } from '../../funnel/dates.js';
 import type { LevelMetrics } from '../../funnel/metrics.js';
 import { parseFunnelQuery, parseMethod, type FilterName } from '../../funnel/params.js';
 import { checkGameId } from '../../funnel/paths.js';
 import { LevelFunnelService, type FunnelAnswer } from '../../funnel/service.js';
-import { JsonLinesProgress, TtyProgress, type ProgressReporter } from '../../pipeline/progress.js';
+import type { ProgressReporter } from '../../pipeline/progress.js';
+import { collect, positiveInt, progressReporter, withConnections } from '../options.js';
 import { formatCount, formatDuration, printJson, printLine } from '../output.js';
 
 /**
@@ -20,15 +20,30 @@ import { formatCount, formatDuration, printJson, printLine } from '../output.js'
  *   query      the per-level metrics, fast (pre-aggregates, default) or raw (silver)
  */
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new GamepipeError(`--concurrency ${v}`, { expected: 'a positive integer' });
-  return n;
-};
-
 function reporter(json: boolean | undefined): ProgressReporter {
-  return process.stderr.isTTY && !json ? new TtyProgress() : new JsonLinesProgress((l) => process.stderr.write(l + '\n'));
+  return progressReporter(json, (l) => process.stderr.write(l + '\n'));
+}
+
+interface AggregateOptions {
+  game?: string[];
+  resume?: boolean;
+  concurrency?: number;
+  json?: boolean;
+}
+
+/** `funnel aggregate` and `funnel backfill`: aggregate the days for the games, then report. */
+async function aggregateAndReport(dates: string[], opts: AggregateOptions): Promise<void> {
+  const games = (opts.game ?? []).map((g) => checkGameId(g));
+  await withConnections(async (ctx) => {
+    const result = await aggregateLevelFunnel(ctx, {
+      dates,
+      ...(games.length ? { games } : {}),
+      ...(opts.resume ? { resume: true } : {}),
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      reporter: reporter(opts.json),
+    });
+    report(result, opts.json);
+  });
 }
 
 function yesterdayUtc(): string {
@@ -92,24 +107,10 @@ export function registerFunnel(program: Command): void {
     .description('aggregate one day of level events (silver → lake per-player rows → level_metrics_daily) and rebuild the query index')
     .option('--game <id>', 'a game (repeatable); default: every game with level events that day', collect)
     .option('--date <date>', 'the UTC day (YYYY-MM-DD); default: yesterday')
-    .option('--concurrency <n>', 'jobs at once', positive)
+    .option('--concurrency <n>', 'jobs at once', positiveInt('--concurrency'))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { game?: string[]; date?: string; concurrency?: number; json?: boolean }) => {
-      const date = checkDate(opts.date ?? yesterdayUtc(), '--date');
-      const games = (opts.game ?? []).map((g) => checkGameId(g));
-      const paths = resolvePaths();
-      const connections = new ConnectionRegistry(paths);
-      try {
-        const result = await aggregateLevelFunnel({ paths, connections }, {
-          dates: [date],
-          ...(games.length ? { games } : {}),
-          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-          reporter: reporter(opts.json),
-        });
-        report(result, opts.json);
-      } finally {
-        await connections.closeAll();
-      }
+    .action(async (opts: AggregateOptions & { date?: string }) => {
+      await aggregateAndReport([checkDate(opts.date ?? yesterdayUtc(), '--date')], opts);
     });
 
   funnel
@@ -119,25 +120,10 @@ export function registerFunnel(program: Command): void {
     .requiredOption('--from <date>', 'first day (YYYY-MM-DD)')
     .requiredOption('--to <date>', 'last day (YYYY-MM-DD)')
     .option('--resume', 'skip (game, day) jobs whose latest run succeeded')
-    .option('--concurrency <n>', 'jobs at once', positive)
+    .option('--concurrency <n>', 'jobs at once', positiveInt('--concurrency'))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { game?: string[]; from: string; to: string; resume?: boolean; concurrency?: number; json?: boolean }) => {
-      const dates = datesBetween(checkDate(opts.from, '--from'), checkDate(opts.to, '--to'));
-      const games = (opts.game ?? []).map((g) => checkGameId(g));
-      const paths = resolvePaths();
-      const connections = new ConnectionRegistry(paths);
-      try {
-        const result = await aggregateLevelFunnel({ paths, connections }, {
-          dates,
-          ...(games.length ? { games } : {}),
-          ...(opts.resume ? { resume: true } : {}),
-          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-          reporter: reporter(opts.json),
-        });
-        report(result, opts.json);
-      } finally {
-        await connections.closeAll();
-      }
+    .action(async (opts: AggregateOptions & { from: string; to: string }) => {
+      await aggregateAndReport(datesBetween(checkDate(opts.from, '--from'), checkDate(opts.to, '--to')), opts);
     });
 
   funnel
@@ -161,16 +147,12 @@ export function registerFunnel(program: Command): void {
     .requiredOption('--game <id>', 'the game')
     .option('--json', 'machine-readable output')
     .action(async (opts: { game: string; json?: boolean }) => {
-      const paths = resolvePaths();
-      const connections = new ConnectionRegistry(paths);
-      try {
+      await withConnections(async ({ paths, connections }) => {
         const outcome = await rebuildFunnelIndex({ paths, connections }, checkGameId(opts.game));
         if (opts.json) printJson(outcome);
         else if (outcome.status === 'succeeded') printLine(`✔ ${outcome.gameId}: index rebuilt (${formatCount(outcome.rows ?? 0)} rows) in ${formatDuration(outcome.durationMs)}`);
         if (outcome.status === 'failed') throw new GamepipeError(`index of ${outcome.gameId} failed`, { detail: outcome.error });
-      } finally {
-        await connections.closeAll();
-      }
+      });
     });
 
   const query = funnel

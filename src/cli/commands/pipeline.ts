@@ -1,25 +1,35 @@
 import type { Command } from 'commander';
 import { GamepipeError } from '../../core/errors.js';
 import { resolvePaths } from '../../core/paths.js';
-import { ConnectionRegistry } from '../../connections/registry.js';
 import { loadPipeline } from '../../pipeline/definition.js';
-import { JsonLinesProgress, TtyProgress, type ProgressReporter } from '../../pipeline/progress.js';
 import { dateRange, runPipeline, type PipelineRunResult } from '../../pipeline/runPipeline.js';
 import { compileLayout } from '../../engine/compile.js';
 import { buildGraph } from '../../pipeline/graph.js';
 import { withSampleVars } from '../../engine/validateLayout.js';
-import { parseVarsArg } from '../../layout/vars.js';
+import { parseVarsArg, type Vars } from '../../layout/vars.js';
+import { collect, positiveInt, progressReporter, withConnections } from '../options.js';
 import { formatCount, formatDuration, printJson, printLine } from '../output.js';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new GamepipeError(`--concurrency ${v}`, { expected: 'a positive integer' });
-  return n;
-};
+interface RunOptions {
+  only?: string[];
+  concurrency?: number;
+  json?: boolean;
+}
 
-function reporter(json: boolean | undefined): ProgressReporter {
-  return process.stderr.isTTY && !json ? new TtyProgress() : new JsonLinesProgress();
+/** `pipeline run` and `backfill`: run the var sets, print the summary, fail on a failed job. */
+async function runAndReport(name: string, varSets: Vars[], opts: RunOptions & { fromFailure?: boolean; dateVar?: string }): Promise<void> {
+  await withConnections(async (ctx) => {
+    const result = await runPipeline(loadPipeline(name), ctx, {
+      varSets,
+      ...(opts.dateVar ? { dateVar: opts.dateVar } : {}),
+      ...(opts.only ? { only: opts.only } : {}),
+      ...(opts.fromFailure ? { fromFailure: true } : {}),
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      reporter: progressReporter(opts.json),
+    });
+    printSummary(result, opts.json);
+    failIfNot(result);
+  });
 }
 
 function printSummary(result: PipelineRunResult, json: boolean | undefined): void {
@@ -60,24 +70,10 @@ export function registerPipeline(program: Command): void {
     .option('--vars <k=v,...>', 'vars, e.g. logDate=2024-12-29', collect)
     .option('--only <job...>', 'run only these jobs (their inputs must exist)')
     .option('--from-failure', 'skip jobs whose latest run for these vars succeeded')
-    .option('--concurrency <n>', 'jobs at once', positive)
+    .option('--concurrency <n>', 'jobs at once', positiveInt('--concurrency'))
     .option('--json', 'JSON lines instead of the progress display')
-    .action(async (name: string, opts: { vars?: string[]; only?: string[]; fromFailure?: boolean; concurrency?: number; json?: boolean }) => {
-      const paths = resolvePaths();
-      const connections = new ConnectionRegistry(paths);
-      try {
-        const result = await runPipeline(loadPipeline(name), { paths, connections }, {
-          varSets: [parseVarsArg(opts.vars)],
-          ...(opts.only ? { only: opts.only } : {}),
-          ...(opts.fromFailure ? { fromFailure: true } : {}),
-          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-          reporter: reporter(opts.json),
-        });
-        printSummary(result, opts.json);
-        failIfNot(result);
-      } finally {
-        await connections.closeAll();
-      }
+    .action(async (name: string, opts: RunOptions & { vars?: string[]; fromFailure?: boolean }) => {
+      await runAndReport(name, [parseVarsArg(opts.vars)], opts);
     });
 
   pipeline
@@ -113,25 +109,11 @@ export function registerPipeline(program: Command): void {
     .option('--date-var <name>', 'the var each date is given as', 'logDate')
     .option('--only <job...>', 'run only these jobs')
     .option('--resume', 'skip (date, job) runs that already succeeded')
-    .option('--concurrency <n>', 'jobs at once', positive)
+    .option('--concurrency <n>', 'jobs at once', positiveInt('--concurrency'))
     .option('--json', 'JSON lines instead of the progress display')
-    .action(async (name: string, opts: { from: string; to: string; vars?: string[]; dateVar: string; only?: string[]; resume?: boolean; concurrency?: number; json?: boolean }) => {
-      const paths = resolvePaths();
-      const connections = new ConnectionRegistry(paths);
-      try {
-        const base = parseVarsArg(opts.vars);
-        const result = await runPipeline(loadPipeline(name), { paths, connections }, {
-          varSets: dateRange(opts.from, opts.to).map((d) => ({ ...base, [opts.dateVar]: d })),
-          dateVar: opts.dateVar,
-          ...(opts.only ? { only: opts.only } : {}),
-          ...(opts.resume ? { fromFailure: true } : {}),
-          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-          reporter: reporter(opts.json),
-        });
-        printSummary(result, opts.json);
-        failIfNot(result);
-      } finally {
-        await connections.closeAll();
-      }
+    .action(async (name: string, opts: RunOptions & { from: string; to: string; vars?: string[]; dateVar: string; resume?: boolean }) => {
+      const base = parseVarsArg(opts.vars);
+      const varSets = dateRange(opts.from, opts.to).map((d) => ({ ...base, [opts.dateVar]: d }));
+      await runAndReport(name, varSets, { ...opts, fromFailure: opts.resume ?? false });
     });
 }

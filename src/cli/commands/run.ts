@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { resolvePaths } from '../../core/paths.js';
-import { ConnectionRegistry } from '../../connections/registry.js';
 import { compileLayout } from '../../engine/compile.js';
 import { describePlan } from '../../engine/describePlan.js';
 import { runJob } from '../../engine/runJob.js';
 import { loadLayout } from '../../layout/load.js';
 import { parseVarsArg } from '../../layout/vars.js';
 import { formatCount, formatDuration, printJson, printLine } from '../output.js';
+import { withConnections } from '../options.js';
 
 interface RunOptions {
   layout: string;
@@ -24,9 +23,7 @@ export function registerRun(program: Command): void {
     .option('--dry-run', 'print the rendered SQL and the read/write plan without touching data')
     .option('--json', 'machine-readable output')
     .action(async (opts: RunOptions) => {
-      const paths = resolvePaths();
-      const connections = new ConnectionRegistry(paths);
-      try {
+      await withConnections(async ({ paths, connections }) => {
         const job = compileLayout(loadLayout(opts.layout), parseVarsArg(opts.vars), paths);
         if (opts.dryRun) {
           const plan = describePlan(job, connections);
@@ -44,8 +41,6 @@ export function registerRun(program: Command): void {
               `wrote ${formatCount(result.rowsWritten)} rows to ${result.target} in ${formatDuration(result.durationMs)}`,
           );
         }
-      } finally {
-        await connections.closeAll();
-      }
+      });
     });
 }
