@@ -3,6 +3,23 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Json } from '@duckdb/node-api';
 
+export interface DuckOptions {
+  /** Worker threads (default: all cores). */
+  threads?: number;
+  /** e.g. '2000MB' (default: DuckDB's, 80% of RAM). */
+  memoryLimit?: string;
+}
+
+/** An in-memory DuckDB database spilling to `{tmpDir}/duckdb` beyond its memory limit. */
+export async function createDuckInstance(tmpDir: string, options: DuckOptions = {}): Promise<DuckDBInstance> {
+  const spill = path.join(tmpDir, 'duckdb');
+  fs.mkdirSync(spill, { recursive: true });
+  const config: Record<string, string> = { temp_directory: spill };
+  if (options.threads) config.threads = String(options.threads);
+  if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+  return DuckDBInstance.create(':memory:', config);
+}
+
 /**
  * One in-process DuckDB database per job run. In-memory, spilling to
  * $GAMEPIPE_HOME/tmp/duckdb when a transform outgrows RAM; sessions run in UTC.
@@ -13,13 +30,8 @@ export class DuckEngine {
     readonly connection: DuckDBConnection,
   ) {}
 
-  static async open(tmpDir: string, options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckEngine> {
-    const spill = path.join(tmpDir, 'duckdb');
-    fs.mkdirSync(spill, { recursive: true });
-    const config: Record<string, string> = { temp_directory: spill };
-    if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    const instance = await DuckDBInstance.create(':memory:', config);
+  static async open(tmpDir: string, options: DuckOptions = {}): Promise<DuckEngine> {
+    const instance = await createDuckInstance(tmpDir, options);
     const connection = await instance.connect();
     await connection.run("SET TimeZone = 'UTC'");
     return new DuckEngine(instance, connection);

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { createDuckInstance, type DuckOptions } from '../engine/duckdb.js';
 
 /**
  * A long-lived in-process DuckDB database for the query service, with a few connections reused
@@ -18,13 +17,8 @@ export class DuckPool {
     private readonly size: number,
   ) {}
 
-  static async open(tmpDir: string, options: { connections?: number; threads?: number; memoryLimit?: string } = {}): Promise<DuckPool> {
-    const spill = path.join(tmpDir, 'duckdb');
-    fs.mkdirSync(spill, { recursive: true });
-    const config: Record<string, string> = { temp_directory: spill };
-    if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    const instance = await DuckDBInstance.create(':memory:', config);
+  static async open(tmpDir: string, options: DuckOptions & { connections?: number } = {}): Promise<DuckPool> {
+    const instance = await createDuckInstance(tmpDir, options);
     return new DuckPool(instance, Math.max(1, options.connections ?? 4));
   }
 
