@@ -53,6 +53,45 @@ interface MiddleKey {
   funnelVersion: number;
 }
 
+/**
+ * The encoded bytes of the envelope fields a session shares (user, session, game, server,
+ * platform, country, version, funnel): encoded by `encode` when one of them changes, else the
+ * previous row's bytes, copied with one native call per line.
+ */
+class SessionFields {
+  private key: MiddleKey = { userId: '', sessionId: '', game: -1, server: 0, platform: 0, country: 0, version: 0, funnel: 0, funnelVersion: 0 };
+  private bytes: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly encode: (key: MiddleKey) => Uint8Array) {}
+
+  of(b: EventBatch, i: number, userId: string, sessionId: string): Uint8Array {
+    const game = b.gameId[i]!;
+    const server = b.serverId[i]!;
+    const platform = b.platform[i]!;
+    const country = b.countryCode[i]!;
+    const version = b.appVersion[i]!;
+    const funnel = b.levelFunnel[i]!;
+    const funnelVersion = b.levelFunnelVersion[i]!;
+    const key = this.key;
+    if (
+      key.userId === userId &&
+      key.sessionId === sessionId &&
+      key.game === game &&
+      key.server === server &&
+      key.platform === platform &&
+      key.country === country &&
+      key.version === version &&
+      key.funnel === funnel &&
+      key.funnelVersion === funnelVersion
+    ) {
+      return this.bytes;
+    }
+    this.key = { userId, sessionId, game, server, platform, country, version, funnel, funnelVersion };
+    this.bytes = this.encode(this.key);
+    return this.bytes;
+  }
+}
+
 const fragments = (values: readonly (string | null)[], make: (jsonValue: string) => string): Uint8Array[] =>
   values.map((v) => (v === null ? new Uint8Array(0) : bytesOf(make(JSON.stringify(v)))));
 
@@ -75,8 +114,7 @@ export class NdjsonEncoder {
   private readonly versionFrag: Uint8Array[];
   private readonly funnelFrag: Uint8Array[];
   private readonly scratch = new ByteBuffer(1 << 16);
-  private middleKey: MiddleKey = { userId: '', sessionId: '', game: 0, server: 0, platform: 0, country: 0, version: 0, funnel: 0, funnelVersion: 0 };
-  private middleBytes = new Uint8Array(0);
+  private readonly session = new SessionFields((key) => this.encodeMiddle(key));
 
   constructor(private readonly dict: Dictionaries) {
     this.nameFrag = fragments(dict.eventName, (v) => `","eventName":${v},"timestamp":"`);
@@ -114,7 +152,7 @@ export class NdjsonEncoder {
       out.pos = putString(out.buf, out.pos, line);
       return;
     }
-    const middle = this.middle(b, i, userId, sessionId);
+    const middle = this.session.of(b, i, userId, sessionId);
     out.reserve(propEnd - propStart + middle.length + 160);
     const buf = out.buf;
     const w = b.eventIdWords;
@@ -136,30 +174,9 @@ export class NdjsonEncoder {
 
   /**
    * Everything from `","gameId"` to `"properties":` is the same for all the events of a
-   * session: encode it once per session and copy it with one native call per line.
+   * session: encoded once per session (SessionFields).
    */
-  private middle(b: EventBatch, i: number, userId: string, sessionId: string): Uint8Array {
-    const game = b.gameId[i]!;
-    const server = b.serverId[i]!;
-    const platform = b.platform[i]!;
-    const country = b.countryCode[i]!;
-    const version = b.appVersion[i]!;
-    const funnel = b.levelFunnel[i]!;
-    const funnelVersion = b.levelFunnelVersion[i]!;
-    const key = this.middleKey;
-    if (
-      key.userId === userId &&
-      key.sessionId === sessionId &&
-      key.game === game &&
-      key.server === server &&
-      key.platform === platform &&
-      key.country === country &&
-      key.version === version &&
-      key.funnel === funnel &&
-      key.funnelVersion === funnelVersion
-    ) {
-      return this.middleBytes;
-    }
+  private encodeMiddle({ userId, sessionId, game, server, platform, country, version, funnel, funnelVersion }: MiddleKey): Uint8Array {
     const scratch = this.scratch;
     scratch.reserve(4 * (userId.length + sessionId.length) + 512);
     const buf = scratch.buf;
@@ -174,9 +191,7 @@ export class NdjsonEncoder {
     pos = putBytes(buf, pos, this.funnelFrag[funnel]!);
     pos = putUint(buf, pos, funnelVersion);
     pos = putBytes(buf, pos, PROPERTIES_KEY);
-    this.middleBytes = buf.slice(0, pos);
-    this.middleKey = { userId, sessionId, game, server, platform, country, version, funnel, funnelVersion };
-    return this.middleBytes;
+    return buf.slice(0, pos);
   }
 
   /** The line of row `i` as a string, without the newline (truncated when malformed_json). */
@@ -225,13 +240,12 @@ export class NdjsonEncoder {
  */
 export class TsvEncoder {
   private readonly scratch = new ByteBuffer(1 << 12);
-  private middleKey: MiddleKey = { userId: '', sessionId: '', game: -1, server: 0, platform: 0, country: 0, version: 0, funnel: 0, funnelVersion: 0 };
-  private middleBytes = new Uint8Array(0);
+  private readonly session = new SessionFields((key) => this.encodeMiddle(key));
 
   encode(b: EventBatch, i: number, out: ByteBuffer): void {
     const propStart = b.propStart[i]!;
     const propEnd = b.propEnd[i]!;
-    const middle = this.middle(b, i);
+    const middle = this.session.of(b, i, b.userId[i] ?? '', b.sessionId[i] ?? '');
     out.reserve(propEnd - propStart + middle.length + 80);
     const buf = out.buf;
     let pos = out.pos;
@@ -253,31 +267,8 @@ export class TsvEncoder {
     out.pos = pos;
   }
 
-  /** `\tgameId\tuserId\tsessionId\t…\tlevelFunnelVersion\t`, cached per session. */
-  private middle(b: EventBatch, i: number): Uint8Array {
-    const userId = b.userId[i] ?? '';
-    const sessionId = b.sessionId[i] ?? '';
-    const game = b.gameId[i]!;
-    const server = b.serverId[i]!;
-    const platform = b.platform[i]!;
-    const country = b.countryCode[i]!;
-    const version = b.appVersion[i]!;
-    const funnel = b.levelFunnel[i]!;
-    const funnelVersion = b.levelFunnelVersion[i]!;
-    const key = this.middleKey;
-    if (
-      key.userId === userId &&
-      key.sessionId === sessionId &&
-      key.game === game &&
-      key.server === server &&
-      key.platform === platform &&
-      key.country === country &&
-      key.version === version &&
-      key.funnel === funnel &&
-      key.funnelVersion === funnelVersion
-    ) {
-      return this.middleBytes;
-    }
+  /** `\tgameId\tuserId\tsessionId\t…\tlevelFunnelVersion\t`, encoded once per session (SessionFields). */
+  private encodeMiddle({ userId, sessionId, game, server, platform, country, version, funnel, funnelVersion }: MiddleKey): Uint8Array {
     const scratch = this.scratch;
     scratch.reserve(4 * (userId.length + sessionId.length) + 128);
     const buf = scratch.buf;
@@ -293,8 +284,6 @@ export class TsvEncoder {
       pos = putUint(buf, pos, code);
     }
     buf[pos++] = 9;
-    this.middleBytes = buf.slice(0, pos);
-    this.middleKey = { userId, sessionId, game, server, platform, country, version, funnel, funnelVersion };
-    return this.middleBytes;
+    return buf.slice(0, pos);
   }
 }
