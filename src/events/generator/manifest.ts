@@ -75,14 +75,9 @@ export interface Manifest {
   format: 'ndjson' | 'parquet';
   options: NormalizedOptions;
   period: GenerationSummary['period'];
-  totals: {
-    lines: number;
-    clean: number;
+  /** The days' counters summed, plus the lines with a defect and all events generated. */
+  totals: Pick<DayReport, 'lines' | 'clean' | 'defects' | 'missingFields' | 'missingProperties' | 'omitted'> & {
     defectLines: number;
-    defects: DefectCounts;
-    missingFields: Record<string, number>;
-    missingProperties: Record<string, number>;
-    omitted: number;
     generatedEvents: number;
   };
   defectRules: Record<DefectKind, { category: string; rule: string }>;
