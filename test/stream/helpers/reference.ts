@@ -111,23 +111,13 @@ export async function batchReference(
               CAST(count(*) AS VARCHAR) AS events
        FROM counted GROUP BY ALL`,
     );
-    const kpis = new Map<string, MinuteKpi>();
-    for (const r of kpiRows) {
-      kpis.set(`${r.w}|${r.g}`, {
-        purchases: Number(r.purchases),
-        revenue: decimal(r.revenue),
-        activeUsers: Number(r.active_users),
-        matches: Number(r.matches),
-        events: Number(r.events),
-      });
-    }
+    const kpis = minuteKpis(kpiRows);
     const countryRows = await engine.rows<Record<string, string>>(
       `SELECT CAST(window_ms AS VARCHAR) AS w, game_id AS g, coalesce(country_code, '') AS c,
               CAST(count(*) AS VARCHAR) AS purchases, CAST(coalesce(sum(revenue_usd), 0) AS VARCHAR) AS revenue
        FROM counted WHERE event_name = 'purchase' GROUP BY ALL`,
     );
-    const byCountry = new Map<string, CountryRevenue>();
-    for (const r of countryRows) byCountry.set(`${r.w}|${r.g}|${r.c}`, { purchases: Number(r.purchases), revenue: decimal(r.revenue) });
+    const byCountry = countryRevenue(countryRows);
 
     const invalidLines = await engine.rows<{ n: string }>(
       `SELECT CAST(line_number AS VARCHAR) AS n FROM silver WHERE NOT is_valid AND NOT is_duplicate`,
@@ -146,6 +136,24 @@ export async function batchReference(
   }
 }
 
+type Row = Record<string, string | number>;
+
+/** Minute KPI rows (w = window start ms, g = game) keyed `w|g`, as the reference and the tables both give them. */
+function minuteKpis(rows: Row[]): Map<string, MinuteKpi> {
+  return new Map(rows.map((r) => [`${r.w}|${r.g}`, {
+    purchases: Number(r.purchases),
+    revenue: decimal(r.revenue),
+    activeUsers: Number(r.active_users),
+    matches: Number(r.matches),
+    events: Number(r.events),
+  }]));
+}
+
+/** Revenue-by-country rows keyed `w|g|c`. */
+function countryRevenue(rows: Row[]): Map<string, CountryRevenue> {
+  return new Map(rows.map((r) => [`${r.w}|${r.g}|${r.c}`, { purchases: Number(r.purchases), revenue: decimal(r.revenue) }]));
+}
+
 export interface RealtimeTables {
   kpis: Map<string, MinuteKpi>;
   byCountry: Map<string, CountryRevenue>;
@@ -158,22 +166,12 @@ export async function readRealtimeTables(ws: Workspace): Promise<RealtimeTables>
     `SELECT (extract(epoch from window_start) * 1000)::bigint::text AS w, game_id AS g, purchases, revenue_usd::text AS revenue,
             active_users, matches, events FROM rt_minute_kpis`,
   );
-  const kpis = new Map<string, MinuteKpi>();
-  for (const r of kpiRows) {
-    kpis.set(`${r.w}|${r.g}`, {
-      purchases: Number(r.purchases),
-      revenue: decimal(r.revenue),
-      activeUsers: Number(r.active_users),
-      matches: Number(r.matches),
-      events: Number(r.events),
-    });
-  }
+  const kpis = minuteKpis(kpiRows);
   const countryRows = await ws.query<Record<string, string | number>>(
     `SELECT (extract(epoch from window_start) * 1000)::bigint::text AS w, game_id AS g, country_code AS c, purchases, revenue_usd::text AS revenue
      FROM rt_minute_revenue_by_country`,
   );
-  const byCountry = new Map<string, CountryRevenue>();
-  for (const r of countryRows) byCountry.set(`${r.w}|${r.g}|${r.c}`, { purchases: Number(r.purchases), revenue: decimal(r.revenue) });
+  const byCountry = countryRevenue(countryRows);
   const late = await ws.query<{ event_id: string }>(`SELECT event_id FROM rt_late_events`);
   return { kpis, byCountry, lateIds: new Set(late.map((r) => r.event_id)) };
 }
