@@ -13,7 +13,7 @@ import {
 /**
  * The typed silver columns, as data: which envelope field or property each column comes from,
  * its type, and its normalization. The silver SQL (rendered into
- * layouts/silver/templates/_generated.sql.j2) and `typeEvent()` below — the same conversion for
+ * pipelines/daily/silver/templates/_generated.sql.j2) and `typeEvent()` below — the same conversion for
  * one event, for a streaming service — are both built from these lists, so they cannot drift.
  *
  * Typing is strict: a value of the wrong JSON type gives NULL (and the rules flag it), never a

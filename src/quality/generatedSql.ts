@@ -39,14 +39,14 @@ import {
 
 /**
  * Renders the SQL that the silver and quality layouts need from the rules, the typed columns and
- * the catalog as nunjucks macros in `layouts/silver/templates/_generated.sql.j2`. The file is
+ * the catalog as nunjucks macros in `pipelines/daily/silver/templates/_generated.sql.j2`. The file is
  * checked in (a reviewer reads the exact SQL a layout runs) and test/quality/layouts.test.ts
  * fails when it drifts from the TypeScript; regenerate with
  *
  *     npx tsx src/quality/generatedSql.ts --write
  */
 
-export const GENERATED_TEMPLATE = path.resolve(import.meta.dirname, '../../layouts/silver/templates/_generated.sql.j2');
+export const GENERATED_TEMPLATE = path.resolve(import.meta.dirname, '../../pipelines/daily/silver/templates/_generated.sql.j2');
 
 /** `CASE ename WHEN 'purchase' THEN fn(raw, [envelope + purchase paths]) … ELSE fn(raw, [envelope]) END` */
 function perEventPaths(fn: string): string {

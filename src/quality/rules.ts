@@ -33,7 +33,7 @@ import {
 /**
  * The data-quality rules, in ONE place, as data: each has a name (what `validation_errors`
  * lists), a description, a severity, a DuckDB predicate (used by the silver layout, rendered
- * into layouts/silver/templates/_generated.sql.j2) and the same predicate in JS for a single
+ * into pipelines/daily/silver/templates/_generated.sql.j2) and the same predicate in JS for a single
  * event (for the stream service). test/quality/rules.test.ts runs both on a fixture of events
  * and requires the same verdicts.
  *
