@@ -7,14 +7,14 @@ import { resolvePaths } from '../core/paths.js';
 import { ConnectionRegistry, WAREHOUSE } from '../connections/registry.js';
 import { writeGenerated } from '../events/generator/index.js';
 import { ingestFiles } from '../ingest/index.js';
-import { checkDate } from '../funnel/dates.js';
-import { addDays } from '../layout/render.js';
+
 import { loadPipeline } from '../pipeline/definition.js';
 import { TtyProgress } from '../cli/progress.js';
 import { SilentProgress } from '../pipeline/progress.js';
-import { dateRange, runPipeline } from '../pipeline/runPipeline.js';
+import { runPipeline } from '../pipeline/runPipeline.js';
 import { formatCount, formatDuration } from '../cli/output.js';
 import { printKpiSummary } from './summary.js';
+import { addDays, checkDate, dateRange } from '../core/dates.js';
 
 /**
  * `npm start`: the end-to-end demo on the embedded defaults (DuckDB + PGlite under ./.gamepipe),

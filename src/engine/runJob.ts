@@ -4,7 +4,7 @@ import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
 import type { ConnectionRegistry } from '../connections/registry.js';
 import type { CompiledJob } from './compile.js';
-import { DuckEngine, sqlIdent } from './duckdb.js';
+import { DuckEngine } from './duckdb.js';
 import { compileChecks } from './checks/compile.js';
 import { runChecks, type CheckResult } from './checks/runChecks.js';
 import { writeFileOutput } from './outputs/fileOutput.js';
@@ -12,6 +12,7 @@ import { writeJdbcOutput } from './outputs/jdbcOutput.js';
 import { registerFileSource } from './sources/fileSource.js';
 import { loadJdbcSource } from './sources/jdbcSource.js';
 import { sqlError } from './sqlErrors.js';
+import { sqlIdent } from '../sql/quote.js';
 
 /** The table holding the transform's result inside the job's DuckDB database. */
 export const OUTPUT_RELATION = '__gamepipe_output';

@@ -5,14 +5,16 @@ import { formatError, GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { WAREHOUSE } from '../connections/registry.js';
 import { compileLayout } from '../engine/compile.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
+import { DuckEngine } from '../engine/duckdb.js';
 import { runJob, type RunContext } from '../engine/runJob.js';
 import { loadLayout } from '../layout/load.js';
 import { loadPipeline } from '../pipeline/definition.js';
 import type { ProgressReporter } from '../pipeline/progress.js';
 import { RunLog } from '../pipeline/runLog.js';
 import { runPipeline, type PipelineRunResult } from '../pipeline/runPipeline.js';
-import { checkGameId, FUNNEL_INDEX_LAYOUT, FUNNEL_PIPELINE_DIR, isGameId, silverDayDir, silverFiles, silverDays } from './paths.js';
+import { checkGameId, FUNNEL_INDEX_LAYOUT, FUNNEL_PIPELINE_DIR, isGameId } from './paths.js';
+import { sqlString } from '../sql/quote.js';
+import { eventDays, eventsDayDir, silverFiles, tableDir } from '../lake/zones.js';
 
 /**
  * Aggregation of the level funnel: for each (game, day), the pipeline `pipelines/funnel`
@@ -34,7 +36,7 @@ export interface GameLevelEvents {
 
 /** Games with valid level events in silver (all days, or the given ones), biggest first. */
 export async function listGamesWithLevelEvents(paths: GamepipePaths, days?: string[]): Promise<GameLevelEvents[]> {
-  const files = silverFiles(paths, days ?? silverDays(paths));
+  const files = silverFiles(paths.lake, days ?? eventDays(paths.lake, 'silver'));
   if (files.length === 0) return [];
   const engine = await DuckEngine.open(paths.tmp);
   try {
@@ -81,7 +83,7 @@ export interface AggregateResult {
 
 /** Games with per-player rows in the lake for any of the days. */
 function aggregatedGames(paths: GamepipePaths, dates: string[]): string[] {
-  const root = path.join(paths.lake, 'gold', 'level_players');
+  const root = tableDir(paths.lake, 'gold', 'level_players');
   let dirs: string[];
   try {
     dirs = fs.readdirSync(root);
@@ -97,11 +99,11 @@ function aggregatedGames(paths: GamepipePaths, dates: string[]): string[] {
 
 /** Silver must exist for every day: a missing day is an error naming it, before anything runs. */
 function checkSilver(paths: GamepipePaths, dates: string[]): void {
-  const missing = dates.filter((d) => !fs.existsSync(silverDayDir(paths, d)));
+  const missing = dates.filter((d) => !fs.existsSync(eventsDayDir(paths.lake, 'silver', d)));
   if (missing.length) {
     const shown = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} … (${missing.length} days)` : missing.join(', ');
     throw new GamepipeError(`no silver events for ${shown}`, {
-      file: silverDayDir(paths, missing[0]!),
+      file: eventsDayDir(paths.lake, 'silver', missing[0]!),
       expected: 'silver built for every day first (pipelines/daily/silver/silver_events.json); the funnel reads only silver',
     });
   }

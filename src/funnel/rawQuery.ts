@@ -1,6 +1,7 @@
-import { sqlString } from '../engine/duckdb.js';
+
 import { foldSql } from './caseFold.js';
 import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelQuery } from './params.js';
+import { sqlString } from '../sql/quote.js';
 
 /**
  * The reference path: the level funnel straight from the silver events, the definitions of

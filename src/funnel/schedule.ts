@@ -4,7 +4,7 @@ import type { RunContext } from '../engine/runJob.js';
 import type { Vars } from '../layout/vars.js';
 import type { RunScheduled } from '../scheduler/scheduler.js';
 import { aggregateLevelFunnel, FUNNEL_PIPELINE_NAME } from './aggregate.js';
-import { addDays, checkDate } from './dates.js';
+import { addDays, checkDate, formatDay } from '../core/dates.js';
 
 /**
  * The daily level-funnel schedule. `gamepipe serve` fires schedules from gamepipe.config.json
@@ -24,7 +24,7 @@ export const LEVEL_FUNNEL_SCHEDULE = {
 /** The day a fire aggregates: its date var, else the day before the fire (UTC). */
 export function funnelDayOf(schedule: Schedule, vars: Vars, fireTime: Date): string {
   const given = vars[schedule.dateVar ?? 'logDate'] ?? vars.logDate;
-  return checkDate(given ?? addDays(fireTime.toISOString().slice(0, 10), -1), `schedule ${schedule.name}: ${schedule.dateVar ?? 'logDate'}`);
+  return checkDate(given ?? addDays(formatDay(fireTime), -1), `schedule ${schedule.name}: ${schedule.dateVar ?? 'logDate'}`);
 }
 
 /** Wraps the pipeline runner: `funnel` schedules run the level-funnel aggregation for all games. */

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { datesBetween } from './dates.js';
+
 import { foldFilters } from './caseFold.js';
-import { DuckPool } from './duckPool.js';
+import { DuckPool } from '../engine/duckdb.js';
 import { FunnelIndexCache, fastQuerySql, resolveFilters } from './fastIndex.js';
 import { baseFromRow, levelMetrics, type LevelBase, type LevelMetrics } from './metrics.js';
 import { normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelQuery } from './params.js';
-import { silverDayDir, silverFiles } from './paths.js';
 import { rawQuerySql } from './rawQuery.js';
+import { dateRange } from '../core/dates.js';
+import { eventsDayDir, silverFiles } from '../lake/zones.js';
 
 /**
  * The level-funnel query service: one long-lived DuckDB (DuckPool) shared by every request, the
@@ -86,7 +87,7 @@ export class LevelFunnelService {
           expected: `gamepipe funnel backfill --game ${q.gameId} --from ${q.from} --to ${q.to} (or --method raw)`,
         });
       }
-      const missingDays = datesBetween(q.from, q.to).filter((d) => !index.days.has(d));
+      const missingDays = dateRange(q.from, q.to).filter((d) => !index.days.has(d));
       const resolved = resolveFilters(index, q);
       if (!resolved) return { bases: [], missingDays };
       try {
@@ -107,9 +108,9 @@ export class LevelFunnelService {
   }
 
   private async rawFolded(q: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
-    const days = datesBetween(q.from, q.to);
-    const missingDays = days.filter((d) => !fs.existsSync(silverDayDir(this.paths, d)));
-    const files = silverFiles(this.paths, days);
+    const days = dateRange(q.from, q.to);
+    const missingDays = days.filter((d) => !fs.existsSync(eventsDayDir(this.paths.lake, 'silver', d)));
+    const files = silverFiles(this.paths.lake, days);
     if (files.length === 0) return { bases: [], missingDays };
     const rows = await this.pool.rows(rawQuerySql(files, q));
     return { bases: rows.map(baseFromRow), missingDays };

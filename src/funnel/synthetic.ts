@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
-import { checkDate } from './dates.js';
+import { DuckEngine } from '../engine/duckdb.js';
+
+import { sqlString } from '../sql/quote.js';
+import { checkDate } from '../core/dates.js';
+import { eventsDir } from '../lake/zones.js';
 
 /**
  * Silver-shaped level events generated set-based inside DuckDB, for the level-funnel benchmark
@@ -52,7 +55,7 @@ export async function writeSyntheticLevelEvents(options: SyntheticOptions): Prom
   const seed = Math.floor(options.seed) >>> 0;
   const mean = options.meanAttempts ?? 36;
   const startEpoch = Date.parse(`${options.start}T00:00:00Z`) / 1000;
-  const target = path.join(options.lake, 'silver', 'events');
+  const target = eventsDir(options.lake, 'silver');
   const chunk = options.usersPerChunk ?? 150_000;
   try {
     await engine.run('SET preserve_insertion_order = false');

@@ -4,11 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
-import { checkVarValue } from '../layout/vars.js';
+import { DuckEngine } from '../engine/duckdb.js';
 import { frameLinesAsBase64 } from './frame.js';
-import { BRONZE_EVENTS, IngestionLedger, QUARANTINE_EVENTS, type IngestionRecord } from './ledger.js';
+import { IngestionLedger, type IngestionRecord } from './ledger.js';
 import { DELIMITER_BYTE, readableByDuckDb, scanFile, type FileScan } from './scan.js';
+import { sqlString } from '../sql/quote.js';
+import { formatDay, isDate } from '../core/dates.js';
+import { moveFilesInto } from '../lake/publish.js';
+import { eventsDir } from '../lake/zones.js';
 
 /**
  * `gamepipe ingest FILES…`: NDJSON files → bronze, as they came.
@@ -98,14 +101,14 @@ export function checkSourceName(source: string): string {
 /** The file's delivery day: given, else the date in its name, else the ingestion day. */
 export function fileDayOf(file: string, ingestedAt: Date, given?: string): string {
   if (given !== undefined) {
-    if (!checkVarValue('date', given)) {
+    if (!isDate(given)) {
       throw new GamepipeError(`invalid file day ${JSON.stringify(given)}`, { file, expected: 'a calendar date YYYY-MM-DD' });
     }
     return given;
   }
   const m = DATE_IN_NAME.exec(path.basename(file));
-  if (m && checkVarValue('date', m[1]!)) return m[1]!;
-  return ingestedAt.toISOString().slice(0, 10);
+  if (m && isDate(m[1]!)) return m[1]!;
+  return formatDay(ingestedAt);
 }
 
 function newIngestionId(at: Date): string {
@@ -225,25 +228,7 @@ function writeLinesSql(select: string, dir: string, ingestionId: string): string
   );
 }
 
-/** Files below a staged `ds=…` tree, relative to it. */
-function stagedFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
-    .sort();
-}
-
-function moveInto(stagedDir: string, target: string): number {
-  const files = stagedFiles(stagedDir);
-  for (const rel of files) {
-    const dest = path.join(target, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.renameSync(path.join(stagedDir, rel), dest);
-  }
-  return files.length;
-}
+const isParquet = (name: string) => name.endsWith('.parquet');
 
 async function ingestOne(
   engine: DuckEngine,
@@ -364,8 +349,8 @@ async function ingestOne(
     const stagedQuarantine = path.join(written, 'target=quarantine');
 
     // Publish: files first (invisible until the record exists), then the ledger record.
-    moveInto(stagedBronze, path.join(ledger.lake, BRONZE_EVENTS));
-    moveInto(stagedQuarantine, path.join(ledger.lake, QUARANTINE_EVENTS));
+    moveFilesInto(stagedBronze, eventsDir(ledger.lake, 'bronze'), isParquet);
+    moveFilesInto(stagedQuarantine, eventsDir(ledger.lake, 'quarantine'), isParquet);
     const record: IngestionRecord = {
       ingestion_id: ingestionId,
       content_hash: scan.sha256,

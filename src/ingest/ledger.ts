@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { writeFileStaged } from '../lake/publish.js';
+import { INGESTIONS_DIR, STAGING_DIR, eventsDir } from '../lake/zones.js';
 
 /**
  * The ingestion ledger, `{lake}/_ingestions/`: one small JSON file per ingested content, named
@@ -48,11 +50,6 @@ interface LockInfo {
   started_at: string;
 }
 
-export const LEDGER_DIR = '_ingestions';
-export const STAGING_DIR = '.staging';
-/** Where an ingestion's files go, relative to the lake (each has `ds=…` folders). */
-export const BRONZE_EVENTS = path.join('bronze', 'events');
-export const QUARANTINE_EVENTS = path.join('quarantine', 'events');
 
 function alive(pid: number): boolean {
   try {
@@ -67,7 +64,7 @@ export class IngestionLedger {
   readonly dir: string;
 
   constructor(readonly lake: string) {
-    this.dir = path.join(lake, LEDGER_DIR);
+    this.dir = path.join(lake, INGESTIONS_DIR);
   }
 
   private recordPath(hash: string): string {
@@ -159,8 +156,8 @@ export class IngestionLedger {
   removeIngestionFiles(ingestionId: string): number {
     let removed = 0;
     const prefix = `part-${ingestionId}-`;
-    for (const dataset of [BRONZE_EVENTS, QUARANTINE_EVENTS]) {
-      const root = path.join(this.lake, dataset);
+    for (const zone of ['bronze', 'quarantine'] as const) {
+      const root = eventsDir(this.lake, zone);
       if (!fs.existsSync(root)) continue;
       for (const partition of fs.readdirSync(root, { withFileTypes: true })) {
         if (!partition.isDirectory()) continue;
@@ -196,9 +193,6 @@ export class IngestionLedger {
   /** Makes an ingestion visible: its record appears whole, by rename. */
   commit(record: IngestionRecord): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    const target = this.recordPath(record.content_hash);
-    const tmp = path.join(this.dir, `.tmp-${record.ingestion_id}.json`);
-    fs.writeFileSync(tmp, JSON.stringify(record) + '\n');
-    fs.renameSync(tmp, target);
+    writeFileStaged(this.recordPath(record.content_hash), JSON.stringify(record) + '\n');
   }
 }

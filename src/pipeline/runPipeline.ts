@@ -6,7 +6,6 @@ import { WAREHOUSE } from '../connections/registry.js';
 import { compileLayout, type CompiledJob } from '../engine/compile.js';
 import { jobMemoryLimit } from '../engine/memoryBudget.js';
 import { runJob, type JobResult, type RunContext } from '../engine/runJob.js';
-import { addDays } from '../layout/render.js';
 import type { Vars } from '../layout/vars.js';
 import type { PipelineDefinition } from './definition.js';
 import { executeDag, type DagTask } from './executeDag.js';
@@ -14,6 +13,7 @@ import { buildGraph, danglingReads, type JobGraph } from './graph.js';
 import { SilentProgress, type ProgressReporter } from './progress.js';
 import { RunLog, varsKey } from './runLog.js';
 import { isTransientError } from './transient.js';
+import { addDays } from '../core/dates.js';
 
 /**
  * Runs a pipeline for one or more sets of vars (one per date in a backfill) as one DAG of
@@ -58,13 +58,6 @@ interface Task extends DagTask {
 
 export function defaultConcurrency(): number {
   return Math.max(2, os.availableParallelism());
-}
-
-export function dateRange(from: string, to: string): string[] {
-  if (from > to) throw new GamepipeError(`--from ${from} is after --to ${to}`, { expected: 'from ≤ to' });
-  const days: string[] = [];
-  for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
-  return days;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
 import { scheduleSchema } from '../../src/config/projectConfig.js';
 import { WAREHOUSE } from '../../src/connections/registry.js';
-import { datesBetween } from '../../src/funnel/dates.js';
+
 import { LEVEL_FUNNEL_SCHEDULE, levelFunnelRunner, withLevelFunnelSchedule } from '../../src/funnel/schedule.js';
 import { ScheduleState } from '../../src/scheduler/scheduleState.js';
 import { Scheduler, varsForFire } from '../../src/scheduler/scheduler.js';
 import { randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+import { dateRange } from '../../src/core/dates.js';
 
 /** The 02:00 UTC schedule: the previous day, every game with level events, missed days caught up. */
 
@@ -15,7 +16,7 @@ describe(`level funnel schedule (${backend})`, () => {
 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
-    await writeSilverRows(ws.paths.lake, randomLevelEvents(4, { days: datesBetween('2024-09-09', '2024-09-10'), events: 150 }));
+    await writeSilverRows(ws.paths.lake, randomLevelEvents(4, { days: dateRange('2024-09-09', '2024-09-10'), events: 150 }));
   });
   afterAll(async () => ws?.close());
 

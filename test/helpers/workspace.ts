@@ -10,6 +10,7 @@ import { runJob, type JobResult } from '../../src/engine/runJob.js';
 import { loadLayout } from '../../src/layout/load.js';
 import type { Vars } from '../../src/layout/vars.js';
 import { withSearchPath } from '../../src/connections/url.js';
+import { sqlString } from '../../src/sql/quote.js';
 
 /**
  * A throwaway gamepipe home for one test file. PostgreSQL connections are the embedded
@@ -95,7 +96,7 @@ export async function readParquetRows(dir: string, orderBy: string): Promise<Rec
   const conn = await instance.connect();
   try {
     const reader = await conn.runAndReadAll(
-      `SELECT * FROM read_parquet('${dir.replace(/'/g, "''")}/**/*.parquet', hive_partitioning = true) ORDER BY ${orderBy}`,
+      `SELECT * FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, hive_partitioning = true) ORDER BY ${orderBy}`,
     );
     return reader.getRowObjectsJson() as Record<string, unknown>[];
   } finally {

@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { GamepipeError } from '../../core/errors.js';
 import { resolvePaths } from '../../core/paths.js';
 import { loadPipeline } from '../../pipeline/definition.js';
-import { dateRange, runPipeline, type PipelineRunResult } from '../../pipeline/runPipeline.js';
+import { runPipeline, type PipelineRunResult } from '../../pipeline/runPipeline.js';
 import { compileLayout } from '../../engine/compile.js';
 import { buildGraph } from '../../pipeline/graph.js';
 import { withSampleVars } from '../../engine/validateLayout.js';
 import { parseVarsArg, type Vars } from '../../layout/vars.js';
 import { collect, positiveInt, progressReporter, withConnections } from '../options.js';
 import { formatCount, formatDuration, printJson, printLine } from '../output.js';
+import { dateRange } from '../../core/dates.js';
 
 interface RunOptions {
   only?: string[];
@@ -113,7 +114,7 @@ export function registerPipeline(program: Command): void {
     .option('--json', 'JSON lines instead of the progress display')
     .action(async (name: string, opts: RunOptions & { from: string; to: string; vars?: string[]; dateVar: string; resume?: boolean }) => {
       const base = parseVarsArg(opts.vars);
-      const varSets = dateRange(opts.from, opts.to).map((d) => ({ ...base, [opts.dateVar]: d }));
+      const varSets = dateRange(opts.from, opts.to, { from: '--from', to: '--to' }).map((d) => ({ ...base, [opts.dateVar]: d }));
       await runAndReport(name, varSets, { ...opts, fromFailure: opts.resume ?? false });
     });
 }

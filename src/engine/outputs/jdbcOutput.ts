@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { GamepipeError, type ErrorContext } from '../../core/errors.js';
-import { quoteIdent, type PgAdapter, type PgSession } from '../../connections/adapter.js';
+import { type PgAdapter, type PgSession } from '../../connections/adapter.js';
 import type { JdbcOutput } from '../../layout/schema.js';
-import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
+import { type DuckEngine } from '../duckdb.js';
 import { sqlError } from '../sqlErrors.js';
 import { csvExportExpression, pgTypeForDuckType } from '../typeMapping.js';
+import { sqlIdent, sqlQualifiedIdent, sqlString } from '../../sql/quote.js';
 
 /**
  * Publishes the job's result to a PostgreSQL table atomically. DuckDB exports the rows as
@@ -77,14 +78,14 @@ async function checkResult(engine: DuckEngine, relation: string, columns: Column
 }
 
 async function tableColumns(session: PgSession, table: string): Promise<Map<string, string> | null> {
-  const exists = await session.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [quoteIdent(table)]);
+  const exists = await session.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [sqlQualifiedIdent(table)]);
   if (!exists.rows[0]?.oid) return null;
   const res = await session.query<{ name: string; type: string }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_attribute a
       WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`,
-    [quoteIdent(table)],
+    [sqlQualifiedIdent(table)],
   );
   return new Map(res.rows.map((r) => [r.name, r.type]));
 }
@@ -94,26 +95,26 @@ function baseName(table: string): string {
 }
 
 export function createTableSql(table: string, columns: Column[]): string {
-  const cols = columns.map((c) => `  ${quoteIdent(c.name)} ${pgTypeForDuckType(c.type)}`).join(',\n');
-  return `CREATE TABLE ${quoteIdent(table)} (\n${cols}\n)`;
+  const cols = columns.map((c) => `  ${sqlQualifiedIdent(c.name)} ${pgTypeForDuckType(c.type)}`).join(',\n');
+  return `CREATE TABLE ${sqlQualifiedIdent(table)} (\n${cols}\n)`;
 }
 
 function indexSql(table: string, output: JdbcOutput): string | null {
   if (output.mode === 'deleteInsert' && output.partition) {
-    const cols = Object.keys(output.partition).map(quoteIdent).join(', ');
-    return `CREATE INDEX ${quoteIdent(`${baseName(table)}_partition_idx`)} ON ${quoteIdent(table)} (${cols})`;
+    const cols = Object.keys(output.partition).map(sqlQualifiedIdent).join(', ');
+    return `CREATE INDEX ${sqlQualifiedIdent(`${baseName(table)}_partition_idx`)} ON ${sqlQualifiedIdent(table)} (${cols})`;
   }
   if (output.mode === 'upsert' && output.keys) {
-    const cols = output.keys.map(quoteIdent).join(', ');
-    return `CREATE UNIQUE INDEX ${quoteIdent(`${baseName(table)}_key_idx`)} ON ${quoteIdent(table)} (${cols})`;
+    const cols = output.keys.map(sqlQualifiedIdent).join(', ');
+    return `CREATE UNIQUE INDEX ${sqlQualifiedIdent(`${baseName(table)}_key_idx`)} ON ${sqlQualifiedIdent(table)} (${cols})`;
   }
   return null;
 }
 
 /** The statements the merge runs, in order (also what --dry-run prints). */
 export function mergeStatements(output: JdbcOutput, stage: string, columns: string[]): { sql: string; params: unknown[] }[] {
-  const target = quoteIdent(output.table);
-  const cols = columns.map(quoteIdent).join(', ');
+  const target = sqlQualifiedIdent(output.table);
+  const cols = columns.map(sqlQualifiedIdent).join(', ');
   const statements: { sql: string; params: unknown[] }[] = [];
   switch (output.mode) {
     case 'overwrite':
@@ -121,19 +122,19 @@ export function mergeStatements(output: JdbcOutput, stage: string, columns: stri
       break;
     case 'deleteInsert': {
       const entries = Object.entries(output.partition ?? {});
-      const where = entries.map(([c], i) => `${quoteIdent(c)} = $${i + 1}`).join(' AND ');
+      const where = entries.map(([c], i) => `${sqlQualifiedIdent(c)} = $${i + 1}`).join(' AND ');
       statements.push({ sql: `DELETE FROM ${target} WHERE ${where}`, params: entries.map(([, v]) => v) });
       break;
     }
     case 'upsert': {
-      const match = (output.keys ?? []).map((k) => `t.${quoteIdent(k)} IS NOT DISTINCT FROM s.${quoteIdent(k)}`).join(' AND ');
-      statements.push({ sql: `DELETE FROM ${target} AS t USING ${quoteIdent(stage)} AS s WHERE ${match}`, params: [] });
+      const match = (output.keys ?? []).map((k) => `t.${sqlQualifiedIdent(k)} IS NOT DISTINCT FROM s.${sqlQualifiedIdent(k)}`).join(' AND ');
+      statements.push({ sql: `DELETE FROM ${target} AS t USING ${sqlQualifiedIdent(stage)} AS s WHERE ${match}`, params: [] });
       break;
     }
     case 'append':
       break;
   }
-  statements.push({ sql: `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${quoteIdent(stage)}`, params: [] });
+  statements.push({ sql: `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${sqlQualifiedIdent(stage)}`, params: [] });
   return statements;
 }
 
@@ -194,7 +195,7 @@ export async function writeJdbcOutput(
           expected: `result columns among the table's: ${[...existing.keys()].join(', ')} (or migrate the table)`,
         });
       }
-      await run('create staging table', `CREATE TEMP TABLE ${quoteIdent(stage)} (LIKE ${quoteIdent(output.table)} INCLUDING DEFAULTS) ON COMMIT DROP`);
+      await run('create staging table', `CREATE TEMP TABLE ${sqlQualifiedIdent(stage)} (LIKE ${sqlQualifiedIdent(output.table)} INCLUDING DEFAULTS) ON COMMIT DROP`);
       step = 'COPY into staging';
       stepSql = `COPY ${stage} FROM csv`;
       const copied = await session.copyInCsv(stage, columns.map((c) => c.name), csv);
