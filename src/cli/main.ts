@@ -9,6 +9,7 @@ import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
+import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
 
 // `gamepipe … | head` closes stdout early: stop writing quietly instead of crashing mid-run.
@@ -31,6 +32,7 @@ registerFunnel(program);
 registerRuns(program);
 registerServe(program);
 registerStream(program);
+registerToken(program);
 
 try {
   await program.parseAsync(process.argv);

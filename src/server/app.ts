@@ -1,10 +1,13 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { GamepipePaths } from '../core/paths.js';
-import type { ConnectionRegistry } from '../connections/registry.js';
+import { WAREHOUSE, type ConnectionRegistry } from '../connections/registry.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { TokenStore } from '../auth/tokens.js';
 import { levelFunnelRoutes } from './routes/levelFunnel.js';
 import { realtimeRoutes } from './routes/realtime.js';
 import { runsRoutes } from './routes/runs.js';
+import { installOpenApi } from './openapi.js';
+import { createServer, installSecurity } from './security.js';
 
 /** The HTTP API (`gamepipe serve`): one plugin per feature, query strings validated at the edge. */
 export interface AppDeps {
@@ -12,11 +15,23 @@ export interface AppDeps {
   /** The lake and home; the level funnel reads its per-player index from the lake. */
   paths?: GamepipePaths;
   scheduler?: Scheduler;
+  /** The token store (default: api_tokens in WAREHOUSE). */
+  tokens?: TokenStore;
+  /** Reading without a token; actions still need an admin token. */
+  publicRead?: boolean;
+  /** Requests per minute and client address. */
+  rateLimitPerMinute?: number;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
-  app.get('/api/health', async () => ({ ok: true }));
+  const app = createServer();
+  await installOpenApi(app);
+  await installSecurity(app, {
+    tokens: deps.tokens ?? new TokenStore(deps.connections.get(WAREHOUSE)),
+    ...(deps.publicRead ? { publicRead: true } : {}),
+    ...(deps.rateLimitPerMinute ? { rateLimitPerMinute: deps.rateLimitPerMinute } : {}),
+  });
+  app.get('/api/health', { config: { access: 'public' } }, async () => ({ ok: true }));
   app.get('/api/schedules', async () => deps.scheduler?.nextRuns() ?? []);
   await app.register(runsRoutes, deps);
   await app.register(realtimeRoutes, deps);

@@ -15,9 +15,11 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('host the scheduler (schedules in gamepipe.config.json, plus the level funnel at 02:00 UTC) and the HTTP API')
     .option('--port <n>', 'HTTP port', (v: string) => Number(v), 8080)
-    .option('--host <host>', 'HTTP host', '127.0.0.1')
+    .option('--host <host>', 'HTTP host (loopback unless told otherwise)', '127.0.0.1')
     .option('--no-scheduler', 'serve the API only')
-    .action(async (opts: { port: number; host: string; scheduler: boolean }) => {
+    .option('--public-read', 'let anyone read the API and dashboard without a token (actions still need an admin token)')
+    .option('--rate-limit <n>', 'requests per minute and client address', (v: string) => Number(v), 1200)
+    .action(async (opts: { port: number; host: string; scheduler: boolean; publicRead?: boolean; rateLimit: number }) => {
       const paths = resolvePaths();
       const config = loadProjectConfig();
       const connections = new ConnectionRegistry(paths, process.env, config);
@@ -26,7 +28,13 @@ export function registerServe(program: Command): void {
       const scheduler = opts.scheduler
         ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), levelFunnelRunner(ctx, pipelineRunner(ctx)))
         : undefined;
-      const app = await buildApp({ connections, paths, ...(scheduler ? { scheduler } : {}) });
+      const app = await buildApp({
+        connections,
+        paths,
+        ...(scheduler ? { scheduler } : {}),
+        ...(opts.publicRead ? { publicRead: true } : {}),
+        rateLimitPerMinute: opts.rateLimit,
+      });
       const address = await app.listen({ port: opts.port, host: opts.host });
       printLine(`gamepipe serving ${address}/api (${schedules.length} schedule${schedules.length === 1 ? '' : 's'})`);
       if (scheduler) {
