@@ -114,16 +114,15 @@ const cases: Case[] = [
   { name: 'level event with no boosters', event: ev('level_failed', {}, { levelId: 3, boosters: {}, egp: 2, durationSeconds: 40 }), expected: [] },
 ];
 
-/** Install time as silver derives it: the earliest non-future register on or after the event's day. */
-function installTsFor(event: Json, eventTs: number, all: Json[]): number | null {
+/** Install time by definition: the user's earliest register among all the fixture's events (none future-dated). */
+function installTsFor(event: Json, all: Json[]): number | null {
   const ingestedAt = Date.parse(INGESTED_AT);
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   let best: number | null = null;
   for (const r of all) {
     if (r.eventName !== 'register' || typeof r.gameId !== 'string' || typeof r.userId !== 'string') continue;
     if (r.gameId !== event.gameId || r.userId !== event.userId) continue;
     const ts = Date.parse(r.timestamp as string);
-    if (ts > ingestedAt + 86_400_000 || day(ts) < day(eventTs)) continue;
+    if (ts > ingestedAt + 86_400_000) continue;
     if (best === null || ts < best) best = ts;
   }
   return best;
@@ -184,7 +183,7 @@ describe('quality rules: the DuckDB and JS predicates agree', () => {
     const c = cases[i]!;
     const row = rows[i]!;
     const eventTs = Number(row.event_ts_ms);
-    const verdict = checkEvent(c.event, { eventTs, ingestedAt: Date.parse(INGESTED_AT), installTs: installTsFor(c.event, eventTs, events) });
+    const verdict = checkEvent(c.event, { eventTs, ingestedAt: Date.parse(INGESTED_AT), installTs: installTsFor(c.event, events) });
 
     expect(verdict.validationErrors).toEqual(c.expected); // JS = expectation
     expect(row.validation_errors).toEqual(c.expected); // SQL = expectation
