@@ -6,6 +6,7 @@ import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { DuckEngine } from '../engine/duckdb.js';
 import { frameLinesAsBase64 } from './frame.js';
+import { indexMissingInstalls, installsFile, writeInstallsSql } from './installs.js';
 import { IngestionLedger, type IngestionRecord } from './ledger.js';
 import { DELIMITER_BYTE, readableByDuckDb, scanFile, type FileScan } from './scan.js';
 import { sqlString } from '../sql/quote.js';
@@ -347,10 +348,21 @@ async function ingestOne(
     step('count');
     const stagedBronze = path.join(written, 'target=bronze');
     const stagedQuarantine = path.join(written, 'target=quarantine');
+    // The install index file of this ingestion (installs.ts), published with its bronze files.
+    const stagedInstalls = path.join(staging, 'installs.parquet');
+    if (events > 0) {
+      await duck('index the registers', () => engine.run(writeInstallsSql(path.join(stagedBronze, '*', '*.parquet'), ingestionId, stagedInstalls)));
+      step('installs');
+    }
 
     // Publish: files first (invisible until the record exists), then the ledger record.
     moveFilesInto(stagedBronze, eventsDir(ledger.lake, 'bronze'), isParquet);
     moveFilesInto(stagedQuarantine, eventsDir(ledger.lake, 'quarantine'), isParquet);
+    if (events > 0) {
+      const installs = installsFile(ledger.lake, ingestionId);
+      fs.mkdirSync(path.dirname(installs), { recursive: true });
+      fs.renameSync(stagedInstalls, installs);
+    }
     const record: IngestionRecord = {
       ingestion_id: ingestionId,
       content_hash: scan.sha256,
@@ -415,6 +427,7 @@ export async function ingestFiles(files: string[], paths: GamepipePaths, opts: I
   try {
     // Wide partitioned writes (many ds) must not keep a writer per partition open at once.
     await engine.run('SET partitioned_write_max_open_files = 64');
+    await indexMissingInstalls(engine, ledger);
     for (const file of inputs) results.push(await ingestOne(engine, ledger, file, source, opts));
   } finally {
     engine.close();

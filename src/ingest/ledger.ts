@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { writeFileStaged } from '../lake/publish.js';
-import { INGESTIONS_DIR, STAGING_DIR, eventsDir } from '../lake/zones.js';
+import { INGESTIONS_DIR, INSTALLS_TABLE, STAGING_DIR, eventsDir, tableDir } from '../lake/zones.js';
 
 /**
  * The ingestion ledger, `{lake}/_ingestions/`: one small JSON file per ingested content, named
@@ -152,10 +152,19 @@ export class IngestionLedger {
     logger.warn({ hash, ingestion: holder?.ingestion_id }, 'took over a stale ingestion lock');
   }
 
-  /** Deletes bronze/quarantine files and staging of an ingestion that never committed. */
+  /** Deletes bronze/quarantine files, the install index file and staging of an ingestion that never committed. */
   removeIngestionFiles(ingestionId: string): number {
     let removed = 0;
     const prefix = `part-${ingestionId}-`;
+    const installs = tableDir(this.lake, 'bronze', INSTALLS_TABLE);
+    if (fs.existsSync(installs)) {
+      for (const name of fs.readdirSync(installs)) {
+        if (name.startsWith(prefix)) {
+          fs.rmSync(path.join(installs, name), { force: true });
+          removed++;
+        }
+      }
+    }
     for (const zone of ['bronze', 'quarantine'] as const) {
       const root = eventsDir(this.lake, zone);
       if (!fs.existsSync(root)) continue;
