@@ -115,7 +115,11 @@ export const FUNNEL_VERSIONS = [1, 2, null] as const;
  */
 export function randomLevelEvents(
   seed: number,
-  options: { events?: number; days: string[]; users?: number; levels?: number; appVersions?: readonly (string | null)[]; funnels?: readonly (string | null)[] },
+  options: {
+    events?: number; days: string[]; users?: number; levels?: number; appVersions?: readonly (string | null)[]; funnels?: readonly (string | null)[];
+    /** Also `register` events (install days): most players one, some two, some none, some invalid or duplicate. */
+    registers?: boolean;
+  },
 ): SilverRow[] {
   const rand = prng(seed);
   const appVersions = options.appVersions ?? APP_VERSIONS;
@@ -156,6 +160,25 @@ export function randomLevelEvents(
     if (event_name === 'level_start' && rand() < 0.5) {
       const later = new Date(Date.parse(ts) + Math.floor(rand() * 600_000)).toISOString();
       rows.push({ ...rows[rows.length - 1]!, event_name: rand() < 0.6 ? 'level_complete' : 'level_failed', event_ts: later });
+    }
+  }
+  if (options.registers) rows.push(...randomRegisters(seed, users, options.days));
+  return rows;
+}
+
+/** Register events on the given days: 80% of players one, 10% two (the earliest is the install), 10% none; some invalid or duplicate. */
+function randomRegisters(seed: number, users: string[], days: string[]): SilverRow[] {
+  const rand = prng(seed ^ 0x5eed);
+  const rows: SilverRow[] = [];
+  for (const user of users) {
+    const r = rand();
+    const n = r < 0.1 ? 0 : r < 0.9 ? 1 : 2;
+    for (let i = 0; i < n; i++) {
+      const ts = new Date(Date.parse(`${pick(rand, days)}T00:00:00Z`) + Math.floor(rand() * 86_400_000)).toISOString();
+      rows.push({
+        event_name: 'register', event_ts: ts, game_id: rand() < 0.05 ? 'other_game' : 'g1', user_id: user, level_id: null,
+        is_valid: rand() > 0.05, is_duplicate: rand() < 0.03,
+      });
     }
   }
   return rows;
