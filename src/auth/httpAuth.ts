@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, TokenStore } from './tokens.js';
+import { noQuery } from '../server/schemas.js';
 
 /**
  * Who may call which route. A route says it with `config: { access }`; without one, an
@@ -118,6 +119,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
       schema: {
         tags: ['session'],
         summary: 'Sign in: exchange a read or admin token for a session cookie',
+        querystring: noQuery,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -136,14 +138,14 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     },
   );
 
-  app.delete('/api/session', { config: { access: 'public' }, schema: { tags: ['session'], summary: 'Sign out' } }, async (request, reply) => {
+  app.delete('/api/session', { config: { access: 'public' }, schema: { tags: ['session'], summary: 'Sign out', querystring: noQuery } }, async (request, reply) => {
     const session = request.cookies[SESSION_COOKIE];
     if (session) await options.tokens.closeSession(session);
     reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
     return { signedOut: true };
   });
 
-  app.get('/api/session', { config: { access: 'public' }, schema: { tags: ['session'], summary: 'Who is signed in' } }, async (request) => {
+  app.get('/api/session', { config: { access: 'public' }, schema: { tags: ['session'], summary: 'Who is signed in', querystring: noQuery } }, async (request) => {
     const { principal } = await identify(request);
     return {
       signedIn: Boolean(principal),

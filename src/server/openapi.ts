@@ -20,5 +20,5 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
       security: [{ bearer: [] }, { session: [] }],
     },
   });
-  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true, querystring: { type: 'object', additionalProperties: false, properties: {} } } }, async () => app.swagger());
 }

@@ -1,6 +1,6 @@
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { installAuth } from '../auth/httpAuth.js';
 import type { TokenStore } from '../auth/tokens.js';
 
@@ -12,11 +12,30 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * validation that rejects unknown properties (400) instead of silently dropping them.
  */
 export function createServer(options: { bodyLimit?: number } = {}): FastifyInstance {
-  return Fastify({
+  const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
+  // A schema failure answers 400 with one line per problem, each naming the parameter and what was expected.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      const where = error.validationContext ?? 'request';
+      const issues = error.validation.map((e) => {
+        const params = e.params as Record<string, unknown>;
+        if (e.keyword === 'additionalProperties') return `${where}: unknown parameter "${String(params.additionalProperty)}"`;
+        if (e.keyword === 'required') return `${where}/${String(params.missingProperty)}: required`;
+        const allowed = e.keyword === 'enum' ? `: ${(params.allowedValues as unknown[]).join(', ')}` : '';
+        return `${where}${e.instancePath}: ${e.message ?? 'invalid'}${allowed}`;
+      });
+      return reply.code(400).send({ error: 'invalid request', issues });
+    }
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // 4xx from Fastify itself (413 body too large, 415, 429…) keep their message; a 500 shows no internals.
+    return reply.code(status).send({ error: status >= 500 ? 'the query failed; see the server log' : error.message });
+  });
+  return app;
 }
 
 export interface SecurityOptions {
