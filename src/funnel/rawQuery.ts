@@ -27,26 +27,14 @@ export function rawFilterSql(filters: FunnelFilters, funnelPairs?: readonly Funn
 }
 
 /**
- * The game's players with their install day: the UTC day of their earliest valid `register` event
- * in silver (all days). Players without one have none and match no install range.
- */
-export function rawInstallsSql(allFiles: string[], gameId: string): string {
-  if (allFiles.length === 0) return `SELECT NULL::VARCHAR AS user_id, NULL::DATE AS install_ds WHERE false`;
-  return `SELECT user_id, CAST(min(event_ts) AS DATE) AS install_ds
-  FROM read_parquet([${allFiles.map(sqlString).join(', ')}], hive_partitioning = true, union_by_name = true)
-  WHERE game_id = ${sqlString(gameId)} AND event_name = 'register' AND is_valid AND NOT is_duplicate AND user_id IS NOT NULL
-  GROUP BY user_id`;
-}
-
-/**
  * The per-level base numbers (columns as LevelBase in snake_case) over the given silver files of
- * the range; `allFiles` (every silver day) when the question has an install range.
+ * the range; `installs` (installDaysSql: user_id, install_ds) when the question has an install range.
  */
-export function rawQuerySql(files: string[], q: FunnelQuery, allFiles: string[] = []): string {
+export function rawQuerySql(files: string[], q: FunnelQuery, installs?: string): string {
   const list = `[${files.map(sqlString).join(', ')}]`;
-  const cohort = q.install
-    ? `user_id IN (SELECT user_id FROM (${rawInstallsSql(allFiles, q.gameId)}) WHERE ${installSql(q.install)})`
-    : 'TRUE';
+  const cohort = q.install && installs
+    ? `user_id IN (SELECT user_id FROM (${installs}) WHERE ${installSql(q.install)})`
+    : q.install ? 'FALSE' : 'TRUE';
   return `
 WITH level_events AS (
   SELECT CAST(ds AS DATE) AS ds, event_name, event_ts, user_id, level_id,

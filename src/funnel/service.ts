@@ -7,7 +7,8 @@ import { DuckPool } from './duckPool.js';
 import { FunnelIndexCache, fastQuerySql, resolveFilters } from './fastIndex.js';
 import { baseFromRow, levelMetrics, type LevelBase, type LevelMetrics } from './metrics.js';
 import { normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
-import { silverDayDir, silverDays, silverFiles } from './paths.js';
+import { installDaysSql } from './installs.js';
+import { silverDayDir, silverFiles } from './paths.js';
 import { rawQuerySql } from './rawQuery.js';
 
 /**
@@ -119,8 +120,7 @@ export class LevelFunnelService {
     const missingDays = days.filter((d) => !fs.existsSync(silverDayDir(this.paths, d)));
     const files = silverFiles(this.paths, days);
     if (files.length === 0) return { bases: [], missingDays };
-    const allFiles = q.install ? silverFiles(this.paths, silverDays(this.paths)) : [];
-    const rows = await this.pool.rows(rawQuerySql(files, q, allFiles));
+    const rows = await this.pool.rows(rawQuerySql(files, q, q.install ? installDaysSql(this.paths, q.gameId) : undefined));
     return { bases: rows.map(baseFromRow), missingDays };
   }
 

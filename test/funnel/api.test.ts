@@ -4,7 +4,7 @@ import { createWorkspace, backend, type Workspace } from '../helpers/workspace.j
 import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
 import { datesBetween } from '../../src/funnel/dates.js';
 import { levelFunnelRoutes } from '../../src/server/routes/levelFunnel.js';
-import { randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+import { randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
 
 /** GET /api/games/:gameId/level-funnel: validation at the edge, fast by default, same shape both ways. */
 
@@ -15,7 +15,8 @@ describe(`GET /api/games/:gameId/level-funnel (${backend})`, () => {
 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
-    days = await writeSilverRows(ws.paths.lake, randomLevelEvents(3, { days: datesBetween('2024-07-01', '2024-07-03'), events: 250, registers: true }));
+    days = await writeSilverRows(ws.paths.lake, randomLevelEvents(3, { days: datesBetween('2024-07-01', '2024-07-03'), events: 250 }));
+    await writeInstallIndex(ws.paths.lake, randomInstalls(3, { days }), [...INSTALL_INGESTIONS.committed]);
     expect((await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { games: ['g1'], dates: days })).ok).toBe(true);
     app = Fastify();
     await app.register(levelFunnelRoutes, { paths: ws.paths });

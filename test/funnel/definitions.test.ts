@@ -4,7 +4,7 @@ import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
 import { levelMetrics, ratio, type LevelMetrics } from '../../src/funnel/metrics.js';
 import type { FunnelFilters } from '../../src/funnel/params.js';
 import { LevelFunnelService } from '../../src/funnel/service.js';
-import { writeSilverRows, type SilverRow } from './helpers/silverFixture.js';
+import { writeInstallIndex, writeSilverRows, type InstallRow, type SilverRow } from './helpers/silverFixture.js';
 
 /**
  * Every definition of docs/metrics.md#level-funnel on a fixture small enough to compute by hand
@@ -39,18 +39,24 @@ const ROWS: SilverRow[] = [
   ev(C, 'level_failed', '2024-05-02T12:31:00Z', 2, { boosters: { bomb: 0 }, egp: 2 }), // 60 s, booster (one entry), EGP
   ev(A, 'level_start', '2024-05-02T09:00:00Z', 3),
   ev(A, 'level_complete', '2024-05-02T09:03:00Z', 3), //                                180 s
-  // installs (earliest valid, first-seen register): A 2024-05-01; B 2024-05-02 (their duplicate and
-  // invalid registers of 05-01 do not count); C never registered, so C is in no install cohort
-  ev(A, 'register', '2024-05-01T08:00:00Z', null),
-  ev(B, 'register', '2024-05-02T07:00:00Z', null),
-  ev(B, 'register', '2024-05-02T07:30:00Z', null),
-  ev(B, 'register', '2024-05-01T10:59:00Z', null, { is_duplicate: true }),
-  ev(B, 'register', '2024-05-01T10:58:00Z', null, { is_valid: false }),
   // never counted: invalid, duplicate, another game, not a level event
   ev(A, 'level_start', '2024-05-02T09:01:00Z', 1, { is_valid: false }),
   ev(B, 'level_complete', '2024-05-01T11:06:00Z', 1, { is_duplicate: true }),
   ev({ ...A, game_id: 'other' }, 'level_start', '2024-05-01T10:00:00Z', 1),
   ev(A, 'login', '2024-05-01T09:59:00Z', 1),
+];
+
+/**
+ * The install index (src/ingest/installs.ts): A installed 2024-05-01; B 2024-05-02 (the minimum of
+ * two committed ingestions; B's 05-01 register came in an ingestion that never committed); C never
+ * registered, so C is in no install cohort.
+ */
+const INSTALLS: InstallRow[] = [
+  { game_id: 'hand', user_id: 'A', install_ts: '2024-05-01T08:00:00Z', ingestion_id: 'i1' },
+  { game_id: 'hand', user_id: 'B', install_ts: '2024-05-02T07:30:00Z', ingestion_id: 'i1' },
+  { game_id: 'hand', user_id: 'B', install_ts: '2024-05-02T07:00:00Z', ingestion_id: 'i2' },
+  { game_id: 'hand', user_id: 'B', install_ts: '2024-05-01T10:59:00Z', ingestion_id: 'never-committed' },
+  { game_id: 'other', user_id: 'C', install_ts: '2024-04-01T00:00:00Z', ingestion_id: 'i1' },
 ];
 
 type Expected = Partial<Record<keyof LevelMetrics, number | null>>;
@@ -97,6 +103,7 @@ describe(`level funnel definitions on a hand-computed fixture (${backend})`, () 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
     const days = await writeSilverRows(ws.paths.lake, ROWS);
+    await writeInstallIndex(ws.paths.lake, INSTALLS, ['i1', 'i2']);
     const result = await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { dates: days });
     expect(result.ok).toBe(true);
     expect(result.games).toEqual(['hand', 'other']);
@@ -160,7 +167,7 @@ describe(`level funnel definitions on a hand-computed fixture (${backend})`, () 
     expect(answer.install).toEqual({ from: '2024-05-01', to: '2024-05-01' });
   });
 
-  it.each(['fast', 'raw'] as const)('install cohort from 2024-05-02 (open end): B only, their earliest valid register (%s)', async (method) => {
+  it.each(['fast', 'raw'] as const)('install cohort from 2024-05-02 (open end): B only, their earliest committed register (%s)', async (method) => {
     const answer = await service.query({ ...q('2024-05-01', '2024-05-02'), install: { from: '2024-05-02' } }, method);
     expectLevels(answer.levels, [
       { levelId: 1, starts: 2, completes: 1, fails: 1, startedPlayers: 1, completedPlayers: 1, nextLevelStartedPlayers: 1, winRate: 50,

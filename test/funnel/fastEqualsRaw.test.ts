@@ -5,7 +5,7 @@ import { addDays, datesBetween } from '../../src/funnel/dates.js';
 import { BASE_FIELDS, type LevelMetrics } from '../../src/funnel/metrics.js';
 import type { FunnelFilters, FunnelPair, FunnelQuery, InstallRange } from '../../src/funnel/params.js';
 import { LevelFunnelService } from '../../src/funnel/service.js';
-import { APP_VERSIONS, COUNTRIES, FUNNELS, FUNNEL_VERSIONS, PLATFORMS, pick, prng, randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+import { APP_VERSIONS, COUNTRIES, FUNNELS, FUNNEL_VERSIONS, PLATFORMS, pick, prng, randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
 
 /**
  * The property: for random filter sets and date ranges over random level events, the fast path
@@ -107,7 +107,8 @@ describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape day
 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
-    written = await writeSilverRows(ws.paths.lake, randomLevelEvents(seed, { days, events: 450, appVersions: APP_VERSIONS_WIDE, funnels: FUNNELS_WIDE, registers: true }));
+    written = await writeSilverRows(ws.paths.lake, randomLevelEvents(seed, { days, events: 450, appVersions: APP_VERSIONS_WIDE, funnels: FUNNELS_WIDE }));
+    await writeInstallIndex(ws.paths.lake, randomInstalls(seed, { days }), [...INSTALL_INGESTIONS.committed]);
     const result = await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { games: ['g1'], dates: written });
     expect(result.ok, JSON.stringify(result.indexes)).toBe(true);
     service = await LevelFunnelService.open(ws.paths, { threads: 2 });
