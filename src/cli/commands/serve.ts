@@ -8,6 +8,7 @@ import { pipelineRunner } from '../../scheduler/runScheduled.js';
 import { ScheduleState } from '../../scheduler/scheduleState.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { buildApp } from '../../server/app.js';
+import { todayUtc } from '../../core/dates.js';
 import { printLine } from '../output.js';
 import { runInProcessStream } from '../../stream/inProcess.js';
 
@@ -42,7 +43,7 @@ export function registerServe(program: Command): void {
       printLine(`  dashboard: ${address}/ (sign in with a token from \`npx gamepipe token create --role read --name me\`${opts.publicRead ? '; reading is public' : ''})`);
       if (opts.liveDemo !== undefined) {
         const rate = opts.liveDemo === true ? 50 : opts.liveDemo;
-        const start = new Date().toISOString().slice(0, 10);
+        const start = todayUtc();
         printLine(`  live demo: streaming generated events of ${start} at ${rate}/s through the in-process stream`);
         void runInProcessStream({ warehouse: connections.get(WAREHOUSE), generate: { games: 2, users: 300, days: 1, start, seed: 7, dirtyRate: 0.02 }, rate }).then(
           (r) => logger.info({ produced: r.produced }, 'live demo stream finished'),
