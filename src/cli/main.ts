@@ -10,6 +10,7 @@ import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
 import { registerValidate } from './commands/validate.js';
+import { registerWarehouse } from './commands/warehouse.js';
 
 // `gamepipe … | head` closes stdout early: stop writing quietly instead of crashing mid-run.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -31,6 +32,7 @@ registerFunnel(program);
 registerRuns(program);
 registerServe(program);
 registerStream(program);
+registerWarehouse(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,7 +12,7 @@ import type { PipelineDefinition } from './definition.js';
 import { executeDag, type DagTask } from './executeDag.js';
 import { buildGraph, danglingReads, type JobGraph } from './graph.js';
 import { SilentProgress, type ProgressReporter } from './progress.js';
-import { RunLog, varsKey } from './runLog.js';
+import { extractRecord, RunLog, varsKey } from './runLog.js';
 import { isTransientError } from './transient.js';
 
 /**
@@ -157,7 +157,8 @@ export async function runPipeline(def: PipelineDefinition, ctx: RunContext, opti
         for (let attempt = 1; ; attempt++) {
           try {
             const result = await runJob(task.job, jobCtx);
-            await runLog.finish(runId, { status: 'succeeded', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten });
+            const extract = extractRecord(result);
+            await runLog.finish(runId, { status: 'succeeded', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, ...(extract ? { extract } : {}) });
             outcomes.set(task.id, { job: task.job.name, vars, status: 'succeeded', attempts: attempt, result });
             reporter.update({ event: 'task_finished', task: label(task), status: 'succeeded', rowsWritten: result.rowsWritten, durationMs: result.durationMs });
             return true;
