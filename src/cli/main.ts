@@ -9,6 +9,7 @@ import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
+import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWarehouse } from './commands/warehouse.js';
 
@@ -32,6 +33,7 @@ registerFunnel(program);
 registerRuns(program);
 registerServe(program);
 registerStream(program);
+registerToken(program);
 registerWarehouse(program);
 
 try {

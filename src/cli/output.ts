@@ -7,8 +7,14 @@ export function printLine(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
+/** A count with thousands separators (rounded to a whole number). */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** `1 line`, `2 lines`. */
+export function plural(count: number, word: string): string {
+  return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
 }
 
 export function formatDuration(ms: number): string {

@@ -1,6 +1,6 @@
 /**
  * The event contract in one place: envelope fields, the event catalog with each event's
- * required properties and their JSON types, and the reference lists (platforms, countries,
+ * properties (required, or optional with a default) and their JSON types, and the reference lists (platforms, countries,
  * currencies, reasons, items) that the generator draws from and validation checks against.
  *
  * `schemas/*.json` and `docs/events.md` are rendered from this module (see contractFiles.ts);
@@ -23,6 +23,24 @@ export interface FieldSpec {
   readonly valuesType?: JsonType;
   /** JSON Schema `format` annotation (informative only). */
   readonly format?: string;
+  /**
+   * Catalog properties only. Not set: the property is required — without it (absent or null) the
+   * event cannot be counted and is invalid (`missing_required_property`). Set: the property is
+   * optional, and absent or null means this default, which silver and the stream quality service
+   * put in its place: a value (a counter absent means none: `0`, `{}`), or null for "unknown"
+   * (the typed column stays NULL). See `isRequiredProperty`.
+   */
+  readonly default?: number | Readonly<Record<string, never>> | null;
+}
+
+/** Whether a catalog property is required (it has no default). */
+export function isRequiredProperty(spec: FieldSpec): boolean {
+  return spec.default === undefined;
+}
+
+/** Optional with no value to put in its place: absent means unknown. */
+function unknownWhenAbsent(spec: FieldSpec): FieldSpec {
+  return { ...spec, default: null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +139,10 @@ export type EventName = (typeof EVENT_NAMES)[number];
 
 export interface EventSpec {
   readonly description: string;
-  /** Required properties (every catalog property is required) with their JSON types. */
+  /**
+   * The catalog properties with their JSON types: required (no `default`: the event is invalid
+   * without them) or optional with a default (FieldSpec.default). Typed into silver columns.
+   */
   readonly properties: Readonly<Record<string, FieldSpec>>;
   /** Documented optional extras the generator also sends; they pass through like any extra. */
   readonly optionalProperties?: Readonly<Record<string, FieldSpec>>;
@@ -129,22 +150,25 @@ export interface EventSpec {
   readonly example: Readonly<Record<string, unknown>>;
 }
 
-const levelSpec: FieldSpec = { type: 'integer', minimum: 0, description: "The player's account level at that moment." };
-const ipSpec: FieldSpec = { type: 'string', format: 'ipv4', minLength: 7, description: 'Client IP address (IPv4).' };
+const levelSpec: FieldSpec = { type: 'integer', minimum: 0, default: null, description: "The player's account level at that moment." };
+const ipSpec: FieldSpec = { type: 'string', format: 'ipv4', minLength: 7, default: null, description: 'Client IP address (IPv4).' };
 const reasonSpec: FieldSpec = {
   type: 'integer',
   minimum: 1,
+  default: null,
   description: 'Why it happened: a code from the reason table (`REASONS` in src/events/catalog.ts).',
 };
 const levelIdSpec: FieldSpec = { type: 'integer', minimum: 1, description: 'The level (1-based).' };
 const boostersSpec: FieldSpec = {
   type: 'object',
   valuesType: 'integer',
+  default: {},
   description: 'Boosters used: booster type → count; `{}` when none.',
 };
 const egpSpec: FieldSpec = {
   type: 'integer',
   minimum: 0,
+  default: 0,
   description: 'End-game purchases: continues bought when the level was about to be lost (0 when none).',
 };
 const levelDurationSpec: FieldSpec = {
@@ -159,8 +183,8 @@ const isoCurrencySpec: FieldSpec = {
 };
 const offerProps = {
   offerId: { type: 'string', minLength: 1, description: 'Shop offer shown / clicked / ordered.' },
-  price: { type: 'number', minimum: 0, description: 'Offer price in `currency` (major units, e.g. 4.99).' },
-  currency: isoCurrencySpec,
+  price: { type: 'number', minimum: 0, default: null, description: 'Offer price in `currency` (major units, e.g. 4.99).' },
+  currency: unknownWhenAbsent(isoCurrencySpec),
 } satisfies Record<string, FieldSpec>;
 const itemProps = {
   itemId: { type: 'string', minLength: 1, description: 'Item identifier (see `ITEM_IDS`).' },
@@ -178,7 +202,7 @@ const currencyProps = {
 } satisfies Record<string, FieldSpec>;
 const guildProps = {
   guildId: { type: 'string', minLength: 1, description: 'Guild (clan) identifier.' },
-  guildName: { type: 'string', minLength: 1, description: 'Guild display name at that moment.' },
+  guildName: { type: 'string', minLength: 1, default: null, description: 'Guild display name at that moment.' },
 } satisfies Record<string, FieldSpec>;
 const levelProps = { levelId: levelIdSpec, boosters: boostersSpec, egp: egpSpec } satisfies Record<string, FieldSpec>;
 
@@ -194,8 +218,8 @@ export const EVENT_CATALOG: Readonly<Record<EventName, EventSpec>> = {
   init: {
     description: 'The app started (client initialised); opens a session.',
     properties: {
-      os: { type: 'string', minLength: 1, description: 'Operating system and version, e.g. `Android 13`.' },
-      deviceModel: { type: 'string', minLength: 1, description: 'Device model, e.g. `SM-A515F`, `iPhone14,5`.' },
+      os: { type: 'string', minLength: 1, default: null, description: 'Operating system and version, e.g. `Android 13`.' },
+      deviceModel: { type: 'string', minLength: 1, default: null, description: 'Device model, e.g. `SM-A515F`, `iPhone14,5`.' },
     },
     example: { os: 'Android 13', deviceModel: 'SM-A515F' },
   },
@@ -209,7 +233,7 @@ export const EVENT_CATALOG: Readonly<Record<EventName, EventSpec>> = {
     properties: {
       level: levelSpec,
       ip: ipSpec,
-      sessionSeconds: { type: 'integer', minimum: 0, description: 'Seconds since the login of this session.' },
+      sessionSeconds: { type: 'integer', minimum: 0, default: null, description: 'Seconds since the login of this session.' },
     },
     example: { level: 13, ip: '171.96.14.203', sessionSeconds: 845 },
   },
@@ -222,13 +246,14 @@ export const EVENT_CATALOG: Readonly<Record<EventName, EventSpec>> = {
         description: 'Amount paid in `currency`, major units (e.g. 4.99 USD, 179.99 THB, 120000 VND).',
       },
       currency: { ...isoCurrencySpec, description: 'ISO 4217 code of the local currency paid.' },
-      productId: { type: 'string', minLength: 1, description: 'Store product bought, e.g. `gems_500`.' },
+      productId: { type: 'string', minLength: 1, default: null, description: 'Store product bought, e.g. `gems_500`.' },
       paymentChannel: {
         type: 'string',
         minLength: 1,
+        default: null,
         description: 'Payment provider: `app_store`, `google_play`, `xsolla`, `paypal`, `codashop`…',
       },
-      transactionId: { type: 'string', minLength: 1, description: "The payment provider's transaction id (unique)." },
+      transactionId: { type: 'string', minLength: 1, default: null, description: "The payment provider's transaction id (unique)." },
     },
     optionalProperties: {
       offerId: { type: 'string', description: 'Shop offer the purchase came from.' },
@@ -282,9 +307,9 @@ export const EVENT_CATALOG: Readonly<Record<EventName, EventSpec>> = {
   match: {
     description: 'A PvP match finished.',
     properties: {
-      matchId: { type: 'string', minLength: 1, description: 'Match identifier.' },
-      result: { type: 'string', enum: ['win', 'loss', 'draw'], description: 'Outcome for this account.' },
-      durationSeconds: { type: 'integer', minimum: 0, description: 'Match length in seconds.' },
+      matchId: { type: 'string', minLength: 1, default: null, description: 'Match identifier.' },
+      result: { type: 'string', enum: ['win', 'loss', 'draw'], default: null, description: 'Outcome for this account.' },
+      durationSeconds: { type: 'integer', minimum: 0, default: null, description: 'Match length in seconds.' },
     },
     example: { matchId: 'm_5be1c0a27d3f9e41', result: 'win', durationSeconds: 312 },
   },
@@ -315,14 +340,25 @@ export const EVENT_CATALOG: Readonly<Record<EventName, EventSpec>> = {
   },
 };
 
-/** Required property names and JSON types per event: what validation checks on clean events. */
+/** Required property names and JSON types per event: without one, the event is invalid. */
 export const REQUIRED_PROPERTIES: Readonly<Record<EventName, ReadonlyArray<{ name: string; type: JsonType }>>> =
   Object.fromEntries(
     EVENT_NAMES.map((name) => [
       name,
-      Object.entries(EVENT_CATALOG[name].properties).map(([prop, spec]) => ({ name: prop, type: spec.type })),
+      Object.entries(EVENT_CATALOG[name].properties)
+        .filter(([, spec]) => isRequiredProperty(spec))
+        .map(([prop, spec]) => ({ name: prop, type: spec.type })),
     ]),
   ) as unknown as Record<EventName, ReadonlyArray<{ name: string; type: JsonType }>>;
+
+/** The defaults that stand for absent optional properties of an event (those with a value, not null). */
+export function propertyDefaults(name: EventName): Readonly<Record<string, number | Readonly<Record<string, never>>>> {
+  const out: Record<string, number | Readonly<Record<string, never>>> = {};
+  for (const [prop, spec] of Object.entries(EVENT_CATALOG[name].properties)) {
+    if (spec.default !== undefined && spec.default !== null) out[prop] = spec.default;
+  }
+  return out;
+}
 
 export function isEventName(value: unknown): value is EventName {
   return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);

@@ -4,13 +4,15 @@ import {
   EVENT_CATALOG,
   EVENT_NAMES,
   REQUIRED_ENVELOPE_FIELDS,
+  REQUIRED_PROPERTIES,
   type EventName,
   type FieldSpec,
 } from './catalog.js';
 
 /**
  * JSON Schemas (draft 2020-12) rendered from the catalog: one for the envelope and one per
- * event that adds `eventName: const` and the event's required properties on top of it.
+ * event that adds `eventName: const` and the event's properties on top of it (the required ones
+ * listed in `required`; the optional ones nullable, with their `default` when it is a value).
  * The files under `schemas/` are exactly these objects (test/events/schemas.test.ts).
  */
 
@@ -20,8 +22,11 @@ export const SCHEMA_BASE_URI = 'https://gamepipe.example/schemas/';
 
 export type JsonSchema = Record<string, unknown>;
 
+/** A field's schema; an optional catalog property (one with a default) also accepts null, which means its default. */
 function fieldSchema(spec: FieldSpec): JsonSchema {
-  const schema: JsonSchema = { type: spec.type, description: spec.description };
+  const optional = spec.default !== undefined;
+  const schema: JsonSchema = { type: optional ? [spec.type, 'null'] : spec.type, description: spec.description };
+  if (optional && spec.default !== null) schema.default = spec.default;
   if (spec.format !== undefined) schema.format = spec.format;
   if (spec.pattern !== undefined) schema.pattern = spec.pattern;
   if (spec.enum !== undefined) schema.enum = [...spec.enum];
@@ -70,7 +75,7 @@ export function envelopeSchema(): JsonSchema {
 
 export function eventSchema(name: EventName): JsonSchema {
   const spec = EVENT_CATALOG[name];
-  const required = Object.keys(spec.properties);
+  const required = REQUIRED_PROPERTIES[name].map((p) => p.name);
   const properties: JsonSchema = {
     ...Object.fromEntries(Object.entries(spec.properties).map(([p, s]) => [p, fieldSchema(s)])),
     ...Object.fromEntries(Object.entries(spec.optionalProperties ?? {}).map(([p, s]) => [p, fieldSchema(s)])),

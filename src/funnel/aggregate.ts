@@ -102,7 +102,7 @@ function checkSilver(paths: GamepipePaths, dates: string[]): void {
     const shown = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} … (${missing.length} days)` : missing.join(', ');
     throw new GamepipeError(`no silver events for ${shown}`, {
       file: silverDayDir(paths, missing[0]!),
-      expected: 'silver built for every day first (layouts/silver/events.json); the funnel reads only silver',
+      expected: 'silver built for every day first (pipelines/daily/silver/silver_events.json); the funnel reads only silver',
     });
   }
 }

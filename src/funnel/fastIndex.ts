@@ -2,6 +2,7 @@ import { GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { sqlString } from '../engine/duckdb.js';
+import { foldSql } from './caseFold.js';
 import type { DuckPool } from './duckPool.js';
 import { addDays } from './dates.js';
 import { DIMENSIONS, FILTER_NAMES, filteredBits, type FilterName, type FunnelQuery } from './params.js';
@@ -36,12 +37,18 @@ export interface LoadedIndex {
   tables: Record<Part, string>;
   /** Days the index was built from (aggregated days, empty ones included). */
   days: Set<string>;
-  /** Stored values of each dimension (NULL left out), to resolve case-insensitive filters. */
-  values: Record<FilterName, string[]>;
+  /** Stored values of each dimension (NULL left out) with their fold, to resolve case-insensitive filters. */
+  values: Record<FilterName, StoredValue[]>;
   /** The dimensions that vary within some pair (OR of the pairs' masks): others need no correction. */
   varyingBits: number;
   /** Milliseconds to open (parquet) or to copy into memory (memory). */
   loadMs: number;
+}
+
+/** A stored dimension value and its case fold (foldSql; the value itself for integers). */
+export interface StoredValue {
+  value: string;
+  folded: string;
 }
 
 interface GameState {
@@ -110,7 +117,7 @@ export class FunnelIndexCache {
       PARTS.map((part) => [part, `(SELECT ${PART_COLUMNS[part]} FROM ${source} WHERE part = '${part}')`]),
     ) as Record<Part, string>;
     let days: { ds: string }[];
-    let values: Record<FilterName, string[]>;
+    let values: Record<FilterName, StoredValue[]>;
     let varyingBits: number;
     try {
       days = await this.pool.rows<{ ds: string }>(`SELECT CAST(ds AS VARCHAR) AS ds FROM ${source} WHERE part = 'days'`);
@@ -148,14 +155,14 @@ export class FunnelIndexCache {
     return index;
   }
 
-  private async dimensionValues(counts: string): Promise<Record<FilterName, string[]>> {
-    const values = {} as Record<FilterName, string[]>;
+  private async dimensionValues(counts: string): Promise<Record<FilterName, StoredValue[]>> {
+    const values = {} as Record<FilterName, StoredValue[]>;
     for (const name of FILTER_NAMES) {
-      const { column, bit } = DIMENSIONS[name];
-      const rows = await this.pool.rows<{ v: string }>(
-        `SELECT DISTINCT CAST(${column} AS VARCHAR) AS v FROM ${counts} WHERE set_id = ${bit} AND ${column} IS NOT NULL`,
+      const { column, bit, integer } = DIMENSIONS[name];
+      const v = `CAST(${column} AS VARCHAR)`;
+      values[name] = await this.pool.rows<StoredValue>(
+        `SELECT DISTINCT ${v} AS value, ${integer ? v : foldSql(v)} AS folded FROM ${counts} WHERE set_id = ${bit} AND ${column} IS NOT NULL`,
       );
-      values[name] = rows.map((r) => r.v);
     }
     return values;
   }
@@ -209,9 +216,9 @@ export class FunnelIndexCache {
 }
 
 /**
- * Filters as exact stored values (`ios` → 'iOS'; `live_v1` → 'live_v1', 'LIVE_V1'), so the scans
- * compare plain columns and DuckDB can skip row groups. Null when a filter matches no stored
- * value: the answer is then empty.
+ * Filters (folded by foldFilters) as exact stored values (`ios` → 'iOS'; `live_v1` → 'live_v1',
+ * 'LIVE_V1'), so the scans compare plain columns and DuckDB can skip row groups. Null when a
+ * filter matches no stored value: the answer is then empty.
  */
 export function resolveFilters(index: LoadedIndex, q: FunnelQuery): Partial<Record<FilterName, string[]>> | null {
   const resolved: Partial<Record<FilterName, string[]>> = {};
@@ -219,9 +226,7 @@ export function resolveFilters(index: LoadedIndex, q: FunnelQuery): Partial<Reco
     const wanted = q.filters[name];
     if (!wanted) continue;
     const set = new Set(wanted);
-    const matches = DIMENSIONS[name].integer
-      ? index.values[name].filter((v) => set.has(v))
-      : index.values[name].filter((v) => set.has(v.toLowerCase()));
+    const matches = index.values[name].filter((v) => set.has(v.folded)).map((v) => v.value);
     if (matches.length === 0) return null;
     resolved[name] = matches;
   }

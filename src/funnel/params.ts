@@ -4,7 +4,8 @@ import { isGameId } from './paths.js';
 /**
  * A level-funnel question, as the CLI and the HTTP API take it: a game, a date range (UTC days,
  * both included) and filters on five dimensions. Each filter holds one or more values (a comma
- * list, or a repeated query parameter) and matches case-insensitively; a NULL dimension value
+ * list, or a repeated query parameter) and matches case-insensitively (folded by caseFold.ts, the
+ * same function for the fast and raw paths); a NULL dimension value
  * matches no filter. Parsing never throws: it returns every problem, each naming the parameter
  * (the API answers 400 with them, the CLI prints them).
  */
@@ -21,7 +22,7 @@ export const DIMENSIONS = {
 export type FilterName = keyof typeof DIMENSIONS;
 export const FILTER_NAMES = Object.keys(DIMENSIONS) as FilterName[];
 
-/** Values per filter: strings lower-cased (matching ignores case); versions as integers. */
+/** Values per filter: strings as given (caseFold.ts folds them for matching); versions as integers. */
 export type FunnelFilters = Partial<Record<FilterName, string[]>>;
 
 export const METHODS = ['fast', 'raw'] as const;
@@ -52,7 +53,7 @@ function splitValues(raw: unknown): string[] | undefined {
   return (parts as string[]).flatMap((p) => p.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-/** Checks one filter's values; returns them normalized for matching (lower case / canonical integers). */
+/** Checks one filter's values; returns them without duplicates (integers canonical). */
 export function parseFilterValues(name: FilterName, raw: unknown, errors: string[]): string[] | undefined {
   const values = splitValues(raw);
   if (values === undefined) {
@@ -80,7 +81,7 @@ export function parseFilterValues(name: FilterName, raw: unknown, errors: string
     }
     return [...new Set(values.map((v) => String(Number(v))))];
   }
-  return [...new Set(values.map((v) => v.toLowerCase()))];
+  return [...new Set(values)];
 }
 
 function example(name: FilterName): string {
@@ -140,13 +141,13 @@ export function parseMethod(raw: unknown, errors: string[]): FunnelMethod {
   return 'fast';
 }
 
-/** Filters as matching compares them (lower case; integers canonical), whoever built them. */
+/** Filters without duplicates, integers canonical, whoever built them (caseFold.ts folds the text ones). */
 export function normalizeFilters(filters: FunnelFilters): FunnelFilters {
   const out: FunnelFilters = {};
   for (const name of FILTER_NAMES) {
     const values = filters[name];
     if (!values) continue;
-    out[name] = [...new Set(values.map((v) => (DIMENSIONS[name].integer ? String(Number(v)) : String(v).toLowerCase())))];
+    out[name] = [...new Set(values.map((v) => (DIMENSIONS[name].integer ? String(Number(v)) : String(v))))];
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { sqlString } from '../engine/duckdb.js';
+import { foldSql } from './caseFold.js';
 import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelQuery } from './params.js';
 
 /**
@@ -8,14 +9,14 @@ import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelQuery } from '
  * fast path must give the same numbers, and the tests compare them.
  */
 
-/** `lower(platform) IN ('ios', 'android') AND …` for the filters (TRUE when there are none). */
+/** `lower(platform) IN ('ios', 'android') AND …` for filters folded by foldFilters (TRUE when there are none). */
 export function rawFilterSql(filters: FunnelFilters): string {
   const parts: string[] = [];
   for (const name of FILTER_NAMES) {
     const values = filters[name];
     if (!values) continue;
     const { column, integer } = DIMENSIONS[name];
-    parts.push(integer ? `${column} IN (${values.join(', ')})` : `lower(${column}) IN (${values.map(sqlString).join(', ')})`);
+    parts.push(integer ? `${column} IN (${values.join(', ')})` : `${foldSql(column)} IN (${values.map(sqlString).join(', ')})`);
   }
   return parts.length ? parts.join(' AND ') : 'TRUE';
 }

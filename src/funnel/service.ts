@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { datesBetween } from './dates.js';
+import { foldFilters } from './caseFold.js';
 import { DuckPool } from './duckPool.js';
 import { FunnelIndexCache, fastQuerySql, resolveFilters } from './fastIndex.js';
 import { baseFromRow, levelMetrics, type LevelBase, type LevelMetrics } from './metrics.js';
@@ -51,24 +52,33 @@ export class LevelFunnelService {
     return new LevelFunnelService(paths, await DuckPool.open(paths.tmp, pool), inMemory);
   }
 
-  async query(q: FunnelQuery, method: FunnelMethod): Promise<FunnelAnswer> {
+  async query(question: FunnelQuery, method: FunnelMethod): Promise<FunnelAnswer> {
     const started = performance.now();
-    const { bases, missingDays } = method === 'fast' ? await this.fastBases(q) : await this.rawBases(q);
+    const q = await this.folded(question);
+    const { bases, missingDays } = method === 'fast' ? await this.fastFolded(q) : await this.rawFolded(q);
     return {
       gameId: q.gameId,
       from: q.from,
       to: q.to,
       method,
-      filters: normalizeFilters(q.filters),
+      filters: q.filters,
       missingDays,
       levels: levelMetrics(bases),
       tookMs: Math.round((performance.now() - started) * 100) / 100,
     };
   }
 
+  /** The question with its filters as both paths compare them: deduplicated, text folded (caseFold.ts). */
+  private async folded(question: FunnelQuery): Promise<FunnelQuery> {
+    return { ...question, filters: await foldFilters(this.pool, normalizeFilters(question.filters)) };
+  }
+
   /** Per-level base numbers from the pre-aggregates. */
   async fastBases(question: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
-    const q = { ...question, filters: normalizeFilters(question.filters) };
+    return this.fastFolded(await this.folded(question));
+  }
+
+  private async fastFolded(q: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
     for (let attempt = 1; ; attempt++) {
       const index = await this.indexes.get(q.gameId);
       if (!index) {
@@ -93,7 +103,10 @@ export class LevelFunnelService {
 
   /** Per-level base numbers straight from silver (the reference). */
   async rawBases(question: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
-    const q = { ...question, filters: normalizeFilters(question.filters) };
+    return this.rawFolded(await this.folded(question));
+  }
+
+  private async rawFolded(q: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
     const days = datesBetween(q.from, q.to);
     const missingDays = days.filter((d) => !fs.existsSync(silverDayDir(this.paths, d)));
     const files = silverFiles(this.paths, days);

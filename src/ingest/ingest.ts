@@ -7,6 +7,7 @@ import type { GamepipePaths } from '../core/paths.js';
 import { DuckEngine, sqlString } from '../engine/duckdb.js';
 import { checkVarValue } from '../layout/vars.js';
 import { frameLinesAsBase64 } from './frame.js';
+import { indexMissingInstalls, installsFile, writeInstallsSql } from './installs.js';
 import { BRONZE_EVENTS, IngestionLedger, QUARANTINE_EVENTS, type IngestionRecord } from './ledger.js';
 import { DELIMITER_BYTE, readableByDuckDb, scanFile, type FileScan } from './scan.js';
 
@@ -362,10 +363,21 @@ async function ingestOne(
     step('count');
     const stagedBronze = path.join(written, 'target=bronze');
     const stagedQuarantine = path.join(written, 'target=quarantine');
+    // The install index file of this ingestion (installs.ts), published with its bronze files.
+    const stagedInstalls = path.join(staging, 'installs.parquet');
+    if (events > 0) {
+      await duck('index the registers', () => engine.run(writeInstallsSql(path.join(stagedBronze, '*', '*.parquet'), ingestionId, stagedInstalls)));
+      step('installs');
+    }
 
     // Publish: files first (invisible until the record exists), then the ledger record.
     moveInto(stagedBronze, path.join(ledger.lake, BRONZE_EVENTS));
     moveInto(stagedQuarantine, path.join(ledger.lake, QUARANTINE_EVENTS));
+    if (events > 0) {
+      const installs = path.join(ledger.lake, installsFile(ingestionId));
+      fs.mkdirSync(path.dirname(installs), { recursive: true });
+      fs.renameSync(stagedInstalls, installs);
+    }
     const record: IngestionRecord = {
       ingestion_id: ingestionId,
       content_hash: scan.sha256,
@@ -430,6 +442,7 @@ export async function ingestFiles(files: string[], paths: GamepipePaths, opts: I
   try {
     // Wide partitioned writes (many ds) must not keep a writer per partition open at once.
     await engine.run('SET partitioned_write_max_open_files = 64');
+    await indexMissingInstalls(engine, ledger);
     for (const file of inputs) results.push(await ingestOne(engine, ledger, file, source, opts));
   } finally {
     engine.close();

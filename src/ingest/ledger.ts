@@ -53,6 +53,8 @@ export const STAGING_DIR = '.staging';
 /** Where an ingestion's files go, relative to the lake (each has `ds=…` folders). */
 export const BRONZE_EVENTS = path.join('bronze', 'events');
 export const QUARANTINE_EVENTS = path.join('quarantine', 'events');
+/** The users' install index: one file per ingestion, `part-<ingestion>-0.parquet` (installs.ts). */
+export const BRONZE_INSTALLS = path.join('bronze', 'installs');
 
 function alive(pid: number): boolean {
   try {
@@ -155,10 +157,19 @@ export class IngestionLedger {
     logger.warn({ hash, ingestion: holder?.ingestion_id }, 'took over a stale ingestion lock');
   }
 
-  /** Deletes bronze/quarantine files and staging of an ingestion that never committed. */
+  /** Deletes bronze/quarantine files, the install index file and staging of an ingestion that never committed. */
   removeIngestionFiles(ingestionId: string): number {
     let removed = 0;
     const prefix = `part-${ingestionId}-`;
+    const installs = path.join(this.lake, BRONZE_INSTALLS);
+    if (fs.existsSync(installs)) {
+      for (const name of fs.readdirSync(installs)) {
+        if (name.startsWith(prefix)) {
+          fs.rmSync(path.join(installs, name), { force: true });
+          removed++;
+        }
+      }
+    }
     for (const dataset of [BRONZE_EVENTS, QUARANTINE_EVENTS]) {
       const root = path.join(this.lake, dataset);
       if (!fs.existsSync(root)) continue;

@@ -4,8 +4,10 @@ import {
   EVENT_NAMES,
   PLATFORM_PATTERN,
   REQUIRED_ENVELOPE_FIELDS,
+  REQUIRED_PROPERTIES,
   hasJsonType,
   normalizePlatform,
+  propertyDefaults,
   type EnvelopeFieldName,
   type EventName,
 } from '../events/catalog.js';
@@ -13,7 +15,7 @@ import {
 /**
  * The typed silver columns, as data: which envelope field or property each column comes from,
  * its type, and its normalization. The silver SQL (rendered into
- * layouts/silver/templates/_generated.sql.j2) and `typeEvent()` below — the same conversion for
+ * pipelines/daily/silver/templates/_generated.sql.j2) and `typeEvent()` below — the same conversion for
  * one event, for a streaming service — are both built from these lists, so they cannot drift.
  *
  * Typing is strict: a value of the wrong JSON type gives NULL (and the rules flag it), never a
@@ -124,7 +126,7 @@ export type TypedEvent = { [C in EnvelopeSpec as C['column']]: KindValue[C['kind
   properties: unknown;
   /** Fields whose value normalization changed (`platform`, `countryCode`, `properties.currency`). */
   normalized_fields: string[];
-  /** Required envelope fields and required properties (`properties.x`) absent or null. */
+  /** Required envelope fields and required properties (`properties.x`) absent or null (optional ones have defaults). */
   missing_fields: string[];
 };
 
@@ -179,14 +181,15 @@ export function missingPropertiesOf(raw: RawEvent): string[] {
   const name = raw.eventName;
   if (!isCatalogEventName(name)) return [];
   const props = propertiesOf(raw);
-  return Object.keys(EVENT_CATALOG[name].properties)
-    .filter((p) => props?.[p] === undefined || props[p] === null)
-    .map((p) => `properties.${p}`);
+  return REQUIRED_PROPERTIES[name]
+    .filter(({ name: p }) => props?.[p] === undefined || props[p] === null)
+    .map(({ name: p }) => `properties.${p}`);
 }
 
 /**
- * The typed silver columns of one event (the JS twin of the silver SQL): strict typing,
- * platform / country / ISO-currency normalization, the country's English name.
+ * The typed silver columns of one event (the JS twin of the silver SQL): strict typing, the
+ * catalog defaults of absent optional properties (egp 0, boosters {}), platform / country /
+ * ISO-currency normalization, the country's English name.
  * `eventTs` is the parsed timestamp (epoch ms) as ingestion determined it.
  */
 export function typeEvent(raw: RawEvent, eventTs: number | null): TypedEvent {
@@ -206,8 +209,14 @@ export function typeEvent(raw: RawEvent, eventTs: number | null): TypedEvent {
   const isoCurrency = typeof name === 'string' && (ISO_CURRENCY_EVENTS as readonly string[]).includes(name);
   // Only the properties the catalog declares for this event are typed; others stay in `properties`.
   const declared = isCatalogEventName(name) ? eventProperties(name) : [];
+  const defaults: Readonly<Record<string, unknown>> = isCatalogEventName(name) ? propertyDefaults(name) : {};
   for (const spec of PROPERTY_COLUMNS as readonly PropertyColumn[]) {
-    let value = declared.includes(spec.property) ? typeValue(props?.[spec.property], spec.kind) : null;
+    const sent = props?.[spec.property];
+    let value = !declared.includes(spec.property)
+      ? null
+      : (sent === undefined || sent === null) && defaults[spec.property] !== undefined
+        ? typeValue(defaults[spec.property], spec.kind)
+        : typeValue(sent, spec.kind);
     if (typeof value === 'string' && spec.normalize === 'isoCurrency' && isoCurrency) {
       const fixed = normalizeCurrencyValue(value);
       if (fixed !== value) normalized.push(`properties.${spec.property}`);

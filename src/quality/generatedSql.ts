@@ -3,11 +3,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   COUNTRIES,
-  EVENT_CATALOG,
   EVENT_NAMES,
   PLATFORM_PATTERN,
   PLATFORMS,
   REQUIRED_ENVELOPE_FIELDS,
+  REQUIRED_PROPERTIES,
+  propertyDefaults,
   type EventName,
 } from '../events/catalog.js';
 import {
@@ -35,18 +36,19 @@ import {
   propRef,
   typedValue,
   unpackSlots,
+  type JsonRef,
 } from './sqlExpr.js';
 
 /**
  * Renders the SQL that the silver and quality layouts need from the rules, the typed columns and
- * the catalog as nunjucks macros in `layouts/silver/templates/_generated.sql.j2`. The file is
+ * the catalog as nunjucks macros in `pipelines/daily/silver/templates/_generated.sql.j2`. The file is
  * checked in (a reviewer reads the exact SQL a layout runs) and test/quality/layouts.test.ts
  * fails when it drifts from the TypeScript; regenerate with
  *
  *     npx tsx src/quality/generatedSql.ts --write
  */
 
-export const GENERATED_TEMPLATE = path.resolve(import.meta.dirname, '../../layouts/silver/templates/_generated.sql.j2');
+export const GENERATED_TEMPLATE = path.resolve(import.meta.dirname, '../../pipelines/daily/silver/templates/_generated.sql.j2');
 
 /** `CASE ename WHEN 'purchase' THEN fn(raw, [envelope + purchase paths]) … ELSE fn(raw, [envelope]) END` */
 function perEventPaths(fn: string): string {
@@ -72,16 +74,40 @@ function envelopeColumnSql(spec: EnvelopeColumn): string {
   return typedValue(ref, spec.kind);
 }
 
-/** Typed only for the events whose catalog declares the property. */
+/** A catalog default as a literal of the column's type. */
+function defaultSql(value: number | Readonly<Record<string, never>>, spec: PropertyColumn): string {
+  return typeof value === 'number' ? `CAST(${value} AS ${SQL_TYPE[spec.kind]})` : `CAST(${lit(JSON.stringify(value))} AS JSON)`;
+}
+
+/**
+ * Typed only for the events whose catalog declares the property; an absent or null optional
+ * property takes its catalog default (columns.ts typeEvent does the same for one event).
+ */
 function propertyColumnSql(spec: PropertyColumn): string {
   return bySlot(spec.property, (ref, events) => {
-    if (spec.normalize !== 'isoCurrency') return typedValue(ref, spec.kind);
-    const iso = events.filter((e) => ISO_CURRENCY_EVENTS.includes(e));
-    const upper = upperIfShape(`(${typedValue(ref, 'string')})`, CURRENCY_CODE_SHAPE);
-    if (iso.length === events.length) return upper;
-    if (iso.length === 0) return typedValue(ref, 'string');
-    return `CASE WHEN ename IN ${litList(iso)} THEN ${upper} ELSE ${typedValue(ref, 'string')} END`;
+    const typed = typedColumnSql(spec, ref, events);
+    const defaults = events.map((e) => propertyDefaults(e)[spec.property]);
+    if (defaults.every((d) => d === undefined)) return typed;
+    const first = defaults[0];
+    const same = defaults.every((d) => JSON.stringify(d) === JSON.stringify(first));
+    const fallback = same && first !== undefined
+      ? defaultSql(first, spec)
+      : `CASE ename ${events
+          .map((e, i) => (defaults[i] === undefined ? null : `WHEN ${lit(e)} THEN ${defaultSql(defaults[i]!, spec)}`))
+          .filter((b) => b !== null)
+          .join(' ')} END`;
+    return `CASE WHEN ${absent(ref)} THEN ${fallback} ELSE ${typed} END`;
   }, `CAST(NULL AS ${SQL_TYPE[spec.kind]})`);
+}
+
+/** The property typed (ISO currency codes upper-cased on the events whose catalog says ISO). */
+function typedColumnSql(spec: PropertyColumn, ref: JsonRef, events: EventName[]): string {
+  if (spec.normalize !== 'isoCurrency') return typedValue(ref, spec.kind);
+  const iso = events.filter((e) => ISO_CURRENCY_EVENTS.includes(e));
+  const upper = upperIfShape(`(${typedValue(ref, 'string')})`, CURRENCY_CODE_SHAPE);
+  if (iso.length === events.length) return upper;
+  if (iso.length === 0) return typedValue(ref, 'string');
+  return `CASE WHEN ename IN ${litList(iso)} THEN ${upper} ELSE ${typedValue(ref, 'string')} END`;
 }
 
 function macro(name: string, body: string, args = ''): string {
@@ -141,7 +167,7 @@ export function renderGeneratedTemplate(): string {
   // Envelope fields for every event, then the required properties of its catalog event; only
   // where a missing-field rule fired (the two are the same tests).
   const missingProperties = EVENT_NAMES.map((event) => {
-    const props = Object.keys(EVENT_CATALOG[event].properties);
+    const props = REQUIRED_PROPERTIES[event].map((p) => p.name);
     if (props.length === 0) return null;
     return `WHEN ${lit(event)} THEN ${listOfNames(props.map((p) => ({ when: absent(propRef(event, p)), name: `properties.${p}` })), '    ')}`;
   }).filter((b) => b !== null);

@@ -9,7 +9,7 @@ import { loadLayout } from '../layout/load.js';
 import { QUALITY_DAILY_LAYOUT, checkDate, silverEventsDir } from './silver.js';
 
 /**
- * The daily quality report: the layout `layouts/silver/quality_daily.json` computes it in DuckDB
+ * The daily quality report: the layout `pipelines/daily/silver/quality_daily.json` computes it in DuckDB
  * from bronze, silver and quarantine of one day and publishes it to WAREHOUSE.quality_daily
  * (deleteInsert on ds: a re-run replaces the day's row); this module runs it and reads the row back.
  */

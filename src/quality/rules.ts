@@ -7,6 +7,7 @@ import {
   EVENT_NAMES,
   PLATFORMS,
   REQUIRED_ENVELOPE_FIELDS,
+  REQUIRED_PROPERTIES,
   TIMESTAMP_PATTERN,
   amountInUsd,
   hasJsonType,
@@ -33,7 +34,7 @@ import {
 /**
  * The data-quality rules, in ONE place, as data: each has a name (what `validation_errors`
  * lists), a description, a severity, a DuckDB predicate (used by the silver layout, rendered
- * into layouts/silver/templates/_generated.sql.j2) and the same predicate in JS for a single
+ * into pipelines/daily/silver/templates/_generated.sql.j2) and the same predicate in JS for a single
  * event (for the stream service). test/quality/rules.test.ts runs both on a fixture of events
  * and requires the same verdicts.
  *
@@ -82,7 +83,13 @@ const PRICE_EVENTS = EVENT_NAMES.filter((n) => 'price' in EVENT_CATALOG[n].prope
 /** Item events with a `quantity`. */
 const QUANTITY_EVENTS = EVENT_NAMES.filter((n) => 'quantity' in EVENT_CATALOG[n].properties);
 
+/** The properties without which the event cannot be counted (no default in the catalog). */
 function requiredProperties(name: EventName): Array<[string, JsonType]> {
+  return REQUIRED_PROPERTIES[name].map(({ name: p, type }) => [p, type]);
+}
+
+/** Every catalog property of the event, required or optional: each must have its JSON type when sent. */
+function catalogProperties(name: EventName): Array<[string, JsonType]> {
   return Object.entries(EVENT_CATALOG[name].properties).map(([p, spec]) => [p, spec.type]);
 }
 
@@ -139,7 +146,7 @@ export const QUALITY_RULES: readonly QualityRule[] = [
   },
   {
     name: 'missing_required_property',
-    description: "A property the catalog requires for this event is absent or null (or `properties` is missing).",
+    description: "A property the catalog requires for this event (one without which it cannot be counted, e.g. levelId, a purchase's amount and currency) is absent or null (or `properties` is missing). Absent optional properties take their catalog default instead.",
     severity: 'error',
     sql: perEvent((name) => {
       const props = requiredProperties(name);
@@ -154,17 +161,17 @@ export const QUALITY_RULES: readonly QualityRule[] = [
   },
   {
     name: 'invalid_property_type',
-    description: 'A property the catalog requires has the wrong JSON type (e.g. amount as a string).',
+    description: 'A catalog property (required or optional) is sent with the wrong JSON type (e.g. amount as a string, egp as "2").',
     severity: 'error',
     sql: perEvent((name) => {
-      const props = requiredProperties(name);
+      const props = catalogProperties(name);
       return props.length
         ? `(${props.map(([p, type]) => `(${present(propRef(name, p))} AND NOT ${hasType(propRef(name, p), type)})`).join(' OR ')})`
         : null;
     }),
     check: (input) =>
       isCatalogEvent(input.typed.event_name) &&
-      requiredProperties(input.typed.event_name).some(([p, type]) => {
+      catalogProperties(input.typed.event_name).some(([p, type]) => {
         const v = propOf(input, p);
         return v !== undefined && v !== null && !hasJsonType(v, type);
       }),

@@ -11,12 +11,12 @@ import { checkVarValue } from '../layout/vars.js';
 
 /**
  * Bronze → silver for one day, run by the layout engine: the job is the layout
- * `layouts/silver/events.json` (template `silver_events.sql.j2`, whose rule SQL is generated from
+ * `pipelines/daily/silver/silver_events.json` (template `silver_events.sql.j2`, whose rule SQL is generated from
  * src/quality/rules.ts), so the daily pipeline can run it like any other job.
  */
 
-export const SILVER_LAYOUT_DIR = path.resolve(import.meta.dirname, '../../layouts/silver');
-export const SILVER_EVENTS_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'events.json');
+export const SILVER_LAYOUT_DIR = path.resolve(import.meta.dirname, '../../pipelines/daily/silver');
+export const SILVER_EVENTS_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'silver_events.json');
 export const QUALITY_DAILY_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'quality_daily.json');
 
 export function silverEventsDir(paths: GamepipePaths): string {

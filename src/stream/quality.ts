@@ -1,5 +1,6 @@
+import { propertyDefaults } from '../events/catalog.js';
 import { ERROR_RULES, checkEvent } from '../quality/rules.js';
-import type { RawEvent, TypedEvent } from '../quality/columns.js';
+import { isCatalogEventName, propertiesOf, type RawEvent, type TypedEvent } from '../quality/columns.js';
 import { DEFAULT_DEDUP_WINDOW, DEFAULT_TOPICS } from './config.js';
 import { installKey, type InstallStore } from './installs.js';
 import { classifyRawValue, type RejectReason } from './rawEvent.js';
@@ -108,12 +109,24 @@ export interface QualityBatchResult {
   accept(): void;
 }
 
+/**
+ * The event as enriched downstream: platform, country and ISO currency normalized, and the
+ * catalog defaults of absent optional properties filled in (egp 0, boosters {}), as silver types them.
+ */
 function normalizedEnvelope(raw: RawEvent, typed: TypedEvent): RawEvent {
   const out: RawEvent = { ...raw };
   if (typed.platform !== null) out.platform = typed.platform;
   if (typed.country_code !== null) out.countryCode = typed.country_code;
-  if (typed.currency !== null && typeof raw.properties === 'object' && raw.properties !== null && !Array.isArray(raw.properties)) {
-    out.properties = { ...(raw.properties as Record<string, unknown>), currency: typed.currency };
+  const props = propertiesOf(raw);
+  if (props) {
+    const filled: Record<string, unknown> = { ...props };
+    if (isCatalogEventName(raw.eventName)) {
+      for (const [p, value] of Object.entries(propertyDefaults(raw.eventName))) {
+        if (filled[p] === undefined || filled[p] === null) filled[p] = value;
+      }
+    }
+    if (typed.currency !== null) filled.currency = typed.currency;
+    out.properties = filled;
   }
   return out;
 }

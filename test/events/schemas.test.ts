@@ -151,6 +151,18 @@ describe('docs/events.md', () => {
     for (const field of ENVELOPE_FIELD_NAMES) expect(doc, field).toContain(`\`${field}\``);
   });
 
+  it('says per event which properties are required and which optional, as the catalog does', () => {
+    for (const name of EVENT_NAMES) {
+      const section = doc.split(`### \`${name}\``)[1]!.split('\n### ')[0]!;
+      for (const [prop, spec] of Object.entries(EVENT_CATALOG[name].properties)) {
+        const row = section.split('\n').find((l) => l.startsWith(`| \`${prop}\` |`));
+        const required = row?.split('|')[3]?.trim();
+        expect(required, `${name}.${prop}`).toBe(spec.default === undefined ? 'yes' : spec.default === null ? 'no (unknown when absent)' : `no (default \`${JSON.stringify(spec.default)}\`)`);
+      }
+      expect(section, `${name}: why these are required`).toMatch(/\nRequired: /);
+    }
+  });
+
   it('documents every defect kind the generator injects', () => {
     for (const kind of DEFECT_NAMES) expect(doc, kind).toContain(`\`${kind}\``);
   });

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { filteredBits, normalizeFilters, parseFunnelQuery, parseMethod } from '../../src/funnel/params.js';
 import { rollupFor, splitRange } from '../../src/funnel/fastIndex.js';
 
-/** The question's edge: every problem named, values normalized for case-insensitive matching. */
+/** The question's edge: every problem named, values deduplicated (case is folded later, by DuckDB: caseFold.ts). */
 
 const parse = (params: Record<string, unknown>, gameId: unknown = 'game_1') => parseFunnelQuery({ gameId, params, extra: ['method'] });
 
 describe('parseFunnelQuery', () => {
-  it('splits comma lists and repeated parameters, lower-cases, drops duplicates and blanks', () => {
-    const r = parse({ from: '2024-01-01', to: '2024-01-31', platform: ['IOS, android', 'iOS'], country: 'us,,TR ', levelFunnelVersion: '01,2' });
+  it('splits comma lists and repeated parameters, drops duplicates and blanks, keeps case for the fold', () => {
+    const r = parse({ from: '2024-01-01', to: '2024-01-31', platform: ['IOS, android', 'IOS'], country: 'us,,TR ', levelFunnelVersion: '01,2' });
     expect(r).toEqual({
       ok: true,
-      value: { gameId: 'game_1', from: '2024-01-01', to: '2024-01-31', filters: { platform: ['ios', 'android'], country: ['us', 'tr'], levelFunnelVersion: ['1', '2'] } },
+      value: { gameId: 'game_1', from: '2024-01-01', to: '2024-01-31', filters: { platform: ['IOS', 'android'], country: ['us', 'TR'], levelFunnelVersion: ['1', '2'] } },
     });
   });
 
@@ -44,7 +44,7 @@ describe('parseFunnelQuery', () => {
   });
 
   it('normalizes filters built in code too, and routes them to the right rollup', () => {
-    expect(normalizeFilters({ platform: ['IOS', 'ios'], levelFunnelVersion: ['02'] })).toEqual({ platform: ['ios'], levelFunnelVersion: ['2'] });
+    expect(normalizeFilters({ platform: ['IOS', 'IOS', 'ios'], levelFunnelVersion: ['02'] })).toEqual({ platform: ['IOS', 'ios'], levelFunnelVersion: ['2'] });
     expect(filteredBits({})).toBe(0);
     expect(filteredBits({ platform: ['ios'] })).toBe(16);
     expect(filteredBits({ country: ['us'], levelFunnelVersion: ['1'] })).toBe(9);

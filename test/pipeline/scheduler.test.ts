@@ -67,7 +67,7 @@ describe(`scheduler catch-up (${backend})`, () => {
   });
 
   it('serves the run log over HTTP', async () => {
-    const app = await buildApp({ connections: ws.connections });
+    const app = await buildApp({ connections: ws.connections, publicRead: true });
     try {
       const res = await app.inject({ method: 'GET', url: '/api/runs?job=cons_revenue&limit=2' });
       expect(res.statusCode).toBe(200);

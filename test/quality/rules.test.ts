@@ -65,12 +65,19 @@ const cases: Case[] = [
   { name: 'levelFunnelVersion as a string', event: ev('login', { levelFunnelVersion: '2' }), expected: ['invalid_field_type'] },
   { name: 'levelFunnelVersion with a fraction', event: ev('login', { levelFunnelVersion: 1.5 }), expected: ['invalid_field_type'] },
   { name: 'null optional field', event: ev('login', { sessionId: null }), expected: [] },
-  { name: 'properties is an array', event: ev('login', {}, [1, 2] as never), expected: ['invalid_field_type', 'missing_required_property'] },
-  { name: 'properties missing', event: ev('login', {}, null), expected: ['missing_required_property'] },
+  { name: 'properties is an array', event: ev('level_start', {}, [1, 2] as never), expected: ['invalid_field_type', 'missing_required_property'] },
+  { name: 'properties missing where a property is required', event: ev('level_start', {}, null), expected: ['missing_required_property'] },
+  { name: 'login without properties counts (level and ip unknown)', event: ev('login', {}, null), expected: [] },
   { name: 'register without properties', event: ev('register', { userId: 'u_plain' }, null), expected: [] },
   { name: 'unknown event name', event: ev('login', { eventName: 'tutorial_step' }), expected: ['unknown_event_name'] },
   { name: 'missing property', event: ev('purchase', {}, { currency: 'THB', productId: 'p', paymentChannel: 'xsolla', transactionId: 't2' }), expected: ['missing_required_property'] },
-  { name: 'null property', event: ev('logout', {}, { level: 1, ip: '1.2.3.4', sessionSeconds: null }), expected: ['missing_required_property'] },
+  { name: 'null required property', event: ev('level_failed', {}, { levelId: null, boosters: {}, egp: 0 }), expected: ['missing_required_property'] },
+  { name: 'item without its quantity', event: ev('item_gain', {}, { itemId: 'x', reasonId: 1 }), expected: ['missing_required_property'] },
+  { name: 'null optional property means unknown', event: ev('logout', {}, { level: 1, ip: '1.2.3.4', sessionSeconds: null }), expected: [] },
+  { name: 'level_start without boosters and egp counts (none of either)', event: ev('level_start', {}, { levelId: 4 }), expected: [] },
+  { name: 'level_complete with null egp counts (none)', event: ev('level_complete', {}, { levelId: 4, boosters: { hammer: 1 }, egp: null }), expected: [] },
+  { name: 'purchase with only amount and currency counts', event: ev('purchase', {}, { amount: 0.99, currency: 'USD' }), expected: [] },
+  { name: 'an optional property of the wrong type', event: ev('level_start', {}, { levelId: 4, boosters: {}, egp: '2' }), expected: ['invalid_property_type'] },
   { name: 'empty string property is present', event: ev('init', {}, { os: '', deviceModel: 'x' }), expected: [] },
   { name: 'amount as a string', event: ev('purchase', {}, { amount: '4.99', currency: 'USD', productId: 'p', paymentChannel: 'xsolla', transactionId: 't3' }), expected: ['invalid_property_type'] },
   { name: 'quantity with a fraction', event: ev('item_spend', {}, { itemId: 'x', quantity: 1.5, reasonId: 6 }), expected: ['invalid_property_type'] },
@@ -107,16 +114,15 @@ const cases: Case[] = [
   { name: 'level event with no boosters', event: ev('level_failed', {}, { levelId: 3, boosters: {}, egp: 2, durationSeconds: 40 }), expected: [] },
 ];
 
-/** Install time as silver derives it: the earliest non-future register on or after the event's day. */
-function installTsFor(event: Json, eventTs: number, all: Json[]): number | null {
+/** Install time by definition: the user's earliest register among all the fixture's events (none future-dated). */
+function installTsFor(event: Json, all: Json[]): number | null {
   const ingestedAt = Date.parse(INGESTED_AT);
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   let best: number | null = null;
   for (const r of all) {
     if (r.eventName !== 'register' || typeof r.gameId !== 'string' || typeof r.userId !== 'string') continue;
     if (r.gameId !== event.gameId || r.userId !== event.userId) continue;
     const ts = Date.parse(r.timestamp as string);
-    if (ts > ingestedAt + 86_400_000 || day(ts) < day(eventTs)) continue;
+    if (ts > ingestedAt + 86_400_000) continue;
     if (best === null || ts < best) best = ts;
   }
   return best;
@@ -177,7 +183,7 @@ describe('quality rules: the DuckDB and JS predicates agree', () => {
     const c = cases[i]!;
     const row = rows[i]!;
     const eventTs = Number(row.event_ts_ms);
-    const verdict = checkEvent(c.event, { eventTs, ingestedAt: Date.parse(INGESTED_AT), installTs: installTsFor(c.event, eventTs, events) });
+    const verdict = checkEvent(c.event, { eventTs, ingestedAt: Date.parse(INGESTED_AT), installTs: installTsFor(c.event, events) });
 
     expect(verdict.validationErrors).toEqual(c.expected); // JS = expectation
     expect(row.validation_errors).toEqual(c.expected); // SQL = expectation
@@ -212,6 +218,20 @@ describe('quality rules: the DuckDB and JS predicates agree', () => {
     expect(byName('ISO currency in lower case is normalized')).toMatchObject({ currency: 'USD', normalized_fields: ['properties.currency'] });
     expect(byName('virtual currency keeps its case')).toMatchObject({ currency: 'diamond', normalized_fields: [] });
     expect(byName('timestamp with offset')).toMatchObject({ event_ts_ms: Date.parse('2024-05-01T16:30:00Z'), ds: '2024-05-01' });
+  });
+
+  it('absent optional properties take their catalog defaults in silver and in checkEvent (egp 0, boosters {}, others NULL)', () => {
+    for (const name of ['level_start without boosters and egp counts (none of either)', 'level_complete with null egp counts (none)']) {
+      const i = cases.findIndex((c) => c.name === name);
+      const row = rows[i]!;
+      const typed = checkEvent(cases[i]!.event, { eventTs: Number(row.event_ts_ms), ingestedAt: Date.parse(INGESTED_AT) }).typed;
+      expect([Number(row.egp), typed.egp], name).toEqual([0, 0]);
+    }
+    const start = rows[cases.findIndex((c) => c.name.startsWith('level_start without boosters'))]!;
+    expect(JSON.parse(start.boosters as string)).toEqual({});
+    expect(start).toMatchObject({ level_id: 4, is_valid: true, missing_fields: [] });
+    const purchase = rows[cases.findIndex((c) => c.name === 'purchase with only amount and currency counts')]!;
+    expect(purchase).toMatchObject({ currency: 'USD', product_id: null, payment_channel: null, transaction_id: null, is_valid: true });
   });
 
   it('a future-dated event is filed under the file day, not years ahead', () => {

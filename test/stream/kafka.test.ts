@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBrokers } from '../../src/stream/config.js';
 import { produceGenerated } from '../../src/stream/generate.js';
-import { generateToKafkaCommandAction } from '../../src/stream/index.js';
+import { generateToKafkaCommandAction } from '../../src/cli/commands/streamActions.js';
 import { KafkaTransport } from '../../src/stream/kafka.js';
 import { startAggregateService, startQualityService, type ServiceHandle } from '../../src/stream/services.js';
 import { backend, createWorkspace, type Workspace } from '../helpers/workspace.js';

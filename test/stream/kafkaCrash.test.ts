@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBrokers } from '../../src/stream/config.js';
 import { produceGenerated } from '../../src/stream/generate.js';
-import { CRASH_AFTER_BATCH_ENV } from '../../src/stream/index.js';
+import { CRASH_AFTER_BATCH_ENV } from '../../src/cli/commands/streamActions.js';
 import { KafkaTransport } from '../../src/stream/kafka.js';
 import { createWorkspace, serverUrl, type Workspace } from '../helpers/workspace.js';
 import { appliedOffsets, drained, kafkaBrokers, readTopic, spawnStream, sum, uniqueNames, waitFor, type Child } from './helpers/kafka.js';

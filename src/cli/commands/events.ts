@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { ingestCommandAction } from '../../ingest/index.js';
-import { qualityCommandAction, silverCommandAction } from '../../quality/index.js';
+import { ingestCommandAction } from './ingest.js';
+import { qualityCommandAction, silverCommandAction } from './quality.js';
 
 /** The event commands: ingest raw files to bronze, build silver, report quality. */
 export function registerEvents(program: Command): void {

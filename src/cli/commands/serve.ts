@@ -9,15 +9,19 @@ import { ScheduleState } from '../../scheduler/scheduleState.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { buildApp } from '../../server/app.js';
 import { printLine } from '../output.js';
+import { runInProcessStream } from '../../stream/inProcess.js';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('host the scheduler (schedules in gamepipe.config.json, plus the level funnel at 02:00 UTC) and the HTTP API')
     .option('--port <n>', 'HTTP port', (v: string) => Number(v), 8080)
-    .option('--host <host>', 'HTTP host', '127.0.0.1')
+    .option('--host <host>', 'HTTP host (loopback unless told otherwise)', '127.0.0.1')
     .option('--no-scheduler', 'serve the API only')
-    .action(async (opts: { port: number; host: string; scheduler: boolean }) => {
+    .option('--public-read', 'let anyone read the API and dashboard without a token (actions still need an admin token)')
+    .option('--rate-limit <n>', 'requests per minute and client address', (v: string) => Number(v), 1200)
+    .option('--live-demo [eventsPerSecond]', "run the in-process stream on generated events of today (the Live page's demo)", (v: string) => Number(v))
+    .action(async (opts: { port: number; host: string; scheduler: boolean; publicRead?: boolean; rateLimit: number; liveDemo?: number | true }) => {
       const paths = resolvePaths();
       const config = loadProjectConfig();
       const connections = new ConnectionRegistry(paths, process.env, config);
@@ -26,9 +30,25 @@ export function registerServe(program: Command): void {
       const scheduler = opts.scheduler
         ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), levelFunnelRunner(ctx, pipelineRunner(ctx)))
         : undefined;
-      const app = await buildApp({ connections, paths, ...(scheduler ? { scheduler } : {}) });
+      const app = await buildApp({
+        connections,
+        paths,
+        ...(scheduler ? { scheduler } : {}),
+        ...(opts.publicRead ? { publicRead: true } : {}),
+        rateLimitPerMinute: opts.rateLimit,
+      });
       const address = await app.listen({ port: opts.port, host: opts.host });
       printLine(`gamepipe serving ${address}/api (${schedules.length} schedule${schedules.length === 1 ? '' : 's'})`);
+      printLine(`  dashboard: ${address}/ (sign in with a token from \`npx gamepipe token create --role read --name me\`${opts.publicRead ? '; reading is public' : ''})`);
+      if (opts.liveDemo !== undefined) {
+        const rate = opts.liveDemo === true ? 50 : opts.liveDemo;
+        const start = new Date().toISOString().slice(0, 10);
+        printLine(`  live demo: streaming generated events of ${start} at ${rate}/s through the in-process stream`);
+        void runInProcessStream({ warehouse: connections.get(WAREHOUSE), generate: { games: 2, users: 300, days: 1, start, seed: 7, dirtyRate: 0.02 }, rate }).then(
+          (r) => logger.info({ produced: r.produced }, 'live demo stream finished'),
+          (err: unknown) => logger.error({ err }, 'live demo stream failed'),
+        );
+      }
       if (scheduler) {
         await scheduler.start();
         for (const s of scheduler.nextRuns()) printLine(`  schedule ${s.schedule}: next run ${s.next}`);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { GamepipeError } from '../../core/errors.js';
 import { DEFAULT_ALLOWED_LATENESS_MS, DEFAULT_DEDUP_WINDOW, DEFAULT_GROUPS, DEFAULT_TOPICS, checkTopicName, parseDuration, parsePositiveInt } from '../../stream/config.js';
-import type { AggregateCommandOptions, QualityCommandOptions, StreamCommandOptions } from '../../stream/index.js';
+import type { AggregateCommandOptions, QualityCommandOptions, StreamCommandOptions } from './streamActions.js';
 
 // The stream modules (and the Kafka client) load only when a stream command runs.
-const actions = () => import('../../stream/index.js');
+const actions = () => import('./streamActions.js');
 
 const int = (option: string, max?: number) => (v: string) => parsePositiveInt(v, option, max);
 const duration = (option: string) => (v: string) => parseDuration(v, option);

@@ -16,7 +16,7 @@ const query = z
   .strictObject({
     from: instant.optional(),
     to: instant.optional(),
-    game: z.string().min(1).max(200).optional(),
+    game: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a game id: letters, digits, _ . - (at most 100)').optional(),
   })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'from must be before to', path: ['from'] })
   .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_MS, { message: 'at most 7 days at once', path: ['to'] });
@@ -29,7 +29,21 @@ const query = z
  * covers the 60 minutes before `to`.
  */
 export const realtimeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
-  app.get('/api/realtime/minutes', async (request, reply) => {
+  const documented = {
+    tags: ['live'],
+    summary: 'Per-minute KPIs and revenue by country from the stream, closed flags, late events',
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        from: { type: 'string', maxLength: 40, description: 'ISO-8601 date-time; default to − 60 minutes' },
+        to: { type: 'string', maxLength: 40, description: 'ISO-8601 date-time (exclusive); default the newest aggregated minute' },
+        game: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+      },
+    },
+  } as const;
+  // The zod schema above validates (one message per problem); the JSON Schema documents it.
+  app.get('/api/realtime/minutes', { schema: documented, validatorCompiler: () => () => true }, async (request, reply) => {
     const parsed = query.safeParse(request.query);
     if (!parsed.success) {
       return reply.code(400).send({ error: 'invalid query', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 type Schema = Record<string, unknown>;
 
-const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', 'examples', 'format']);
+const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', 'examples', 'format', 'default']);
 const SUPPORTED = new Set([
   ...ANNOTATIONS,
   '$ref',
@@ -58,8 +58,10 @@ export function validate(schema: Schema, value: unknown, schemaFile: string, at 
     errors.push(...validate(referenced, value, target, at));
   }
   for (const sub of (schema.allOf as Schema[] | undefined) ?? []) errors.push(...validate(sub, value, schemaFile, at));
-  if (typeof schema.type === 'string' && !typeOk(value, schema.type)) {
-    errors.push(`${at}: expected ${schema.type}`);
+  // `type` is one name or a list of names (e.g. ['integer', 'null'] for an optional property)
+  const types = typeof schema.type === 'string' ? [schema.type] : Array.isArray(schema.type) ? (schema.type as string[]) : null;
+  if (types && !types.some((t) => typeOk(value, t))) {
+    errors.push(`${at}: expected ${types.join(' or ')}`);
     return errors;
   }
   if ('const' in schema && value !== schema.const) errors.push(`${at}: expected ${JSON.stringify(schema.const)}`);

@@ -113,13 +113,18 @@ export const FUNNEL_VERSIONS = [1, 2, null] as const;
  * timestamps; starts without an end and ends without a start; events crossing midnight;
  * invalid and duplicate rows; another game; NULL user or level; every boosters / egp shape.
  */
-export function randomLevelEvents(seed: number, options: { events?: number; days: string[]; users?: number; levels?: number }): SilverRow[] {
+export function randomLevelEvents(
+  seed: number,
+  options: { events?: number; days: string[]; users?: number; levels?: number; appVersions?: readonly (string | null)[]; funnels?: readonly (string | null)[] },
+): SilverRow[] {
   const rand = prng(seed);
+  const appVersions = options.appVersions ?? APP_VERSIONS;
+  const funnels = options.funnels ?? FUNNELS;
   const users = Array.from({ length: options.users ?? 10 }, (_, i) => `u${i}`);
   const levels = options.levels ?? 5;
   const home = new Map(users.map((u) => [u, {
-    platform: pick(rand, PLATFORMS), country_code: pick(rand, COUNTRIES), app_version: pick(rand, APP_VERSIONS),
-    level_funnel: pick(rand, FUNNELS), level_funnel_version: pick(rand, FUNNEL_VERSIONS),
+    platform: pick(rand, PLATFORMS), country_code: pick(rand, COUNTRIES), app_version: pick(rand, appVersions),
+    level_funnel: pick(rand, funnels), level_funnel_version: pick(rand, FUNNEL_VERSIONS),
   }]));
   const rows: SilverRow[] = [];
   const n = options.events ?? 400;
@@ -130,8 +135,8 @@ export function randomLevelEvents(seed: number, options: { events?: number; days
     const second = rand() < 0.15 ? pick(rand, [0, 3600, 86399]) : Math.floor(rand() * 86400);
     const ts = new Date(Date.parse(`${day}T00:00:00Z`) + second * 1000 + (rand() < 0.3 ? Math.floor(rand() * 1000) : 0)).toISOString();
     const dims = rand() < 0.65 ? home.get(user)! : {
-      platform: pick(rand, PLATFORMS), country_code: pick(rand, COUNTRIES), app_version: pick(rand, APP_VERSIONS),
-      level_funnel: pick(rand, FUNNELS), level_funnel_version: pick(rand, FUNNEL_VERSIONS),
+      platform: pick(rand, PLATFORMS), country_code: pick(rand, COUNTRIES), app_version: pick(rand, appVersions),
+      level_funnel: pick(rand, funnels), level_funnel_version: pick(rand, FUNNEL_VERSIONS),
     };
     const x = rand();
     const event_name = x < 0.45 ? 'level_start' : x < 0.75 ? 'level_complete' : x < 0.97 ? 'level_failed' : 'login';

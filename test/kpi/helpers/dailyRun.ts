@@ -33,6 +33,7 @@ export const DAILY_TABLES = [
   'shop_funnel',
   'hourly_patterns',
   'currency_rates',
+  'vip_tiers',
 ] as const;
 
 /** Runs the gold jobs of the daily pipeline for the days (one backfill), failing loudly. */

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 /**
  * Silver-shaped Parquet fixtures: rows with the columns of `{lake}/silver/events/ds=…`
- * (layouts/silver/events.json), written with DuckDB so the types are the real ones. A test
+ * (pipelines/daily/silver/silver_events.json), written with DuckDB so the types are the real ones. A test
  * lists only the fields it cares about; the rest are NULL, and rows are valid, non-duplicate
  * events unless they say otherwise.
  */

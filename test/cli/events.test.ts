@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ingestCommandAction } from '../../src/ingest/index.js';
-import { qualityCommandAction, silverCommandAction } from '../../src/quality/index.js';
+import { ingestCommandAction } from '../../src/cli/commands/ingest.js';
+import { qualityCommandAction, silverCommandAction } from '../../src/cli/commands/quality.js';
 import { errorText } from '../helpers/errors.js';
 import { createWorkspace, type Workspace } from '../helpers/workspace.js';
 
