@@ -214,10 +214,22 @@ export function mergeStatements(output: JdbcOutput, stage: string, columns: stri
       break;
     }
     case 'upsert': {
+      // Keys match with `=` (hash or index joins); rows with a NULL key column, which `=` never
+      // matches, are matched NULL-safely in a second statement that runs only when the staged
+      // rows have such keys.
+      const keys = output.keys ?? [];
+      const equal = keys.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
+      const anyNull = (alias: string) => keys.map((k) => `${alias}.${q(k)} IS NULL`).join(' OR ');
       if (options.fullLoad && output.deleteMissingOnFullLoad) {
-        statements.push({ sql: `DELETE FROM ${target} AS t WHERE NOT EXISTS (SELECT 1 FROM ${q(stage)} AS s WHERE ${keyMatch('t', 's')})`, params: [] });
+        // Staged rows are all inserted again below, so NULL-key rows may go here too.
+        statements.push({ sql: `DELETE FROM ${target} AS t WHERE NOT EXISTS (SELECT 1 FROM ${q(stage)} AS s WHERE ${equal})`, params: [] });
       }
-      statements.push({ sql: `DELETE FROM ${target} AS t USING ${q(stage)} AS s WHERE ${keyMatch('t', 's')}`, params: [] });
+      statements.push({ sql: `DELETE FROM ${target} AS t USING ${q(stage)} AS s WHERE ${equal}`, params: [] });
+      statements.push({
+        sql: `DELETE FROM ${target} AS t USING ${q(stage)} AS s WHERE (${anyNull('t')}) AND ${keyMatch('t', 's')}
+                AND EXISTS (SELECT 1 FROM ${q(stage)} AS n WHERE ${anyNull('n')})`,
+        params: [],
+      });
       break;
     }
     case 'append':
