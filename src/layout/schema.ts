@@ -131,6 +131,12 @@ export const layoutSchema = z
     vars: z.record(z.string(), varSpec).optional(),
     /** Jobs this one needs that the graph cannot infer from paths and tables. */
     dependsOn: z.array(z.string()).optional(),
+    /**
+     * The vars this job is keyed by, when fewer than the run's: in a pipeline run over many var
+     * sets it runs once per distinct value of these vars, after every task of its upstream jobs
+     * in the var sets that map to it (fan-in, e.g. a per-game index after all the game's days).
+     */
+    partitionedBy: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a var name')).min(1).optional(),
     inputSources: z.array(inputSourceSchema).default([]),
     transformSql: z.string().min(1).optional(),
     transformTemplate: z.string().min(1).optional(),
@@ -145,6 +151,17 @@ export const layoutSchema = z
         path: ['transformSql'],
         message: 'exactly one of transformSql or transformTemplate',
       });
+    }
+    if (layout.partitionedBy) {
+      // The job sees only its partition vars: a required var outside them could never be set.
+      for (const [name, spec] of Object.entries(layout.vars ?? {})) {
+        if (spec.required !== false && spec.default === undefined && !layout.partitionedBy.includes(name)) {
+          ctx.addIssue({ code: 'custom', path: ['partitionedBy'], message: `the required var "${name}" among the partition vars (the job sees only them)` });
+        }
+      }
+      if (new Set(layout.partitionedBy).size !== layout.partitionedBy.length) {
+        ctx.addIssue({ code: 'custom', path: ['partitionedBy'], message: 'each var once' });
+      }
     }
     const seen = new Set<string>();
     layout.inputSources.forEach((source, i) => {

@@ -31,6 +31,19 @@ export interface PipelineDefinition {
 }
 
 export const PIPELINE_FILE = 'pipeline.json';
+/** The run-log pipeline of a layout run on its own, outside any pipeline folder. */
+export const STANDALONE_PIPELINE = 'standalone';
+
+/**
+ * The pipeline a layout file belongs to (the nearest folder above it with a pipeline.json), so
+ * `gamepipe run` of one of its jobs shares the job's lock and run-log history; else standalone.
+ */
+export function pipelineOfLayout(file: string): string {
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, PIPELINE_FILE))) return path.basename(dir);
+    if (path.dirname(dir) === dir) return STANDALONE_PIPELINE;
+  }
+}
 
 /** Finds a pipeline by folder path, or by name under ./pipelines or the shipped pipelines/. */
 export function resolvePipelineDir(nameOrPath: string, searchRoots: string[]): string {

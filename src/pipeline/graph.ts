@@ -77,7 +77,11 @@ function readsOutputOf(reader: CompiledJob, writer: CompiledJob): string | null 
   return null;
 }
 
-export function buildGraph(jobs: CompiledJob[]): JobGraph {
+/**
+ * `known`: every job name of the pipeline, when `jobs` is a selection (`--only`): a dependsOn
+ * naming a job outside the selection is then no edge instead of an error.
+ */
+export function buildGraph(jobs: CompiledJob[], known: string[] = jobs.map((j) => j.name)): JobGraph {
   const nodes = new Map<string, JobNode>();
   for (const job of jobs) {
     nodes.set(job.name, { name: job.name, job, dependsOn: [], reasons: {}, stateful: readsOutputOf(job, job) !== null });
@@ -90,12 +94,13 @@ export function buildGraph(jobs: CompiledJob[]): JobGraph {
       if (why) node.reasons[writer.name] = why;
     }
     for (const dep of reader.layout.dependsOn ?? []) {
+      if (!nodes.has(dep) && known.includes(dep)) continue;
       if (!nodes.has(dep)) {
         throw new GamepipeError(`dependsOn names an unknown job "${dep}"`, {
           file: reader.file,
           job: reader.name,
           jsonPath: '$.dependsOn',
-          expected: `one of ${[...nodes.keys()].join(', ')}`,
+          expected: `one of ${known.join(', ')}`,
         });
       }
       node.reasons[dep] ??= 'dependsOn';

@@ -3,15 +3,16 @@ import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { WAREHOUSE, type ConnectionRegistry } from '../connections/registry.js';
-import { compileLayout } from '../engine/compile.js';
-import { runJob, type JobResult } from '../engine/runJob.js';
-import { loadLayout } from '../layout/load.js';
-import { QUALITY_DAILY_LAYOUT, checkDate, silverEventsDir } from './silver.js';
+import type { JobResult } from '../engine/runJob.js';
+import { loadPipeline } from '../pipeline/definition.js';
+import { runPipelineJob } from '../pipeline/runPipeline.js';
+import { DAILY_PIPELINE_DIR, QUALITY_DAILY_JOB, checkDate, silverEventsDir } from './silver.js';
 
 /**
  * The daily quality report: the layout `pipelines/daily/silver/quality_daily.json` computes it in DuckDB
  * from bronze, silver and quarantine of one day and publishes it to WAREHOUSE.quality_daily
- * (deleteInsert on ds: a re-run replaces the day's row); this module runs it and reads the row back.
+ * (deleteInsert on ds: a re-run replaces the day's row); this module runs that job of the daily
+ * pipeline through the pipeline runner (lock, run log, retries) and reads the row back.
  */
 export interface QualityReport {
   ds: string;
@@ -141,10 +142,9 @@ export async function computeQualityReport(
       expected: 'events of that day ingested (gamepipe ingest FILE…) and silver built (gamepipe silver --date D)',
     });
   }
-  const job = compileLayout(loadLayout(QUALITY_DAILY_LAYOUT), { logDate: date }, ctx.paths);
-  const result = await runJob(job, { paths: ctx.paths, connections: ctx.connections, ...(ctx.threads ? { threads: ctx.threads } : {}) });
+  const result = await runPipelineJob(loadPipeline(DAILY_PIPELINE_DIR), ctx, QUALITY_DAILY_JOB, { logDate: date });
   const report = await readQualityReport(ctx.connections, date);
-  if (!report) throw new GamepipeError(`quality_daily has no row for ${date} after the run`, { job: job.name });
+  if (!report) throw new GamepipeError(`quality_daily has no row for ${date} after the run`, { job: QUALITY_DAILY_JOB });
   return { report, job: result };
 }
 

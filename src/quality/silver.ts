@@ -3,21 +3,25 @@ import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
 import type { ConnectionRegistry } from '../connections/registry.js';
-import { compileLayout } from '../engine/compile.js';
 import { DuckEngine, sqlString } from '../engine/duckdb.js';
-import { runJob, type JobResult } from '../engine/runJob.js';
-import { loadLayout } from '../layout/load.js';
+import type { JobResult } from '../engine/runJob.js';
 import { checkVarValue } from '../layout/vars.js';
+import { loadPipeline } from '../pipeline/definition.js';
+import { runPipelineJob } from '../pipeline/runPipeline.js';
 
 /**
- * Bronze → silver for one day, run by the layout engine: the job is the layout
- * `pipelines/daily/silver/silver_events.json` (template `silver_events.sql.j2`, whose rule SQL is generated from
- * src/quality/rules.ts), so the daily pipeline can run it like any other job.
+ * Bronze → silver for one day: the daily pipeline's job `silver_events`
+ * (`pipelines/daily/silver/silver_events.json`, template `silver_events.sql.j2`, whose rule SQL is
+ * generated from src/quality/rules.ts), run alone through the pipeline runner (lock, run log,
+ * retries) — the same job `pipeline run daily` runs first.
  */
 
-export const SILVER_LAYOUT_DIR = path.resolve(import.meta.dirname, '../../pipelines/daily/silver');
+export const DAILY_PIPELINE_DIR = path.resolve(import.meta.dirname, '../../pipelines/daily');
+export const SILVER_LAYOUT_DIR = path.join(DAILY_PIPELINE_DIR, 'silver');
 export const SILVER_EVENTS_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'silver_events.json');
 export const QUALITY_DAILY_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'quality_daily.json');
+export const SILVER_EVENTS_JOB = 'silver_events';
+export const QUALITY_DAILY_JOB = 'quality_daily';
 
 export function silverEventsDir(paths: GamepipePaths): string {
   return path.join(paths.lake, 'silver', 'events');
@@ -58,8 +62,7 @@ export async function buildSilverDay(
       expected: `events of that day ingested first: gamepipe ingest FILE… (bronze is partitioned by event day)`,
     });
   }
-  const job = compileLayout(loadLayout(SILVER_EVENTS_LAYOUT), { logDate: date }, ctx.paths);
-  const result = await runJob(job, { paths: ctx.paths, connections: ctx.connections, ...(ctx.threads ? { threads: ctx.threads } : {}) });
+  const result = await runPipelineJob(loadPipeline(DAILY_PIPELINE_DIR), ctx, SILVER_EVENTS_JOB, { logDate: date });
   const target = path.join(silverEventsDir(ctx.paths), `ds=${date}`);
   const counts = await countSilver(ctx.paths, target);
   return { ds: date, ...counts, target, job: result };

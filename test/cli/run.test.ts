@@ -53,6 +53,14 @@ describe('gamepipe run / validate', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ job: 'revenue', rowsRead: 3, rowsWritten: 2, replaced: { rowsDeleted: 2 } });
     const rows = await ws.query<{ user_id: string; amount: unknown }>('SELECT user_id, amount::float8 AS amount FROM revenue ORDER BY user_id');
     expect(rows).toEqual([{ user_id: 'u1', amount: 6 }, { user_id: 'u2', amount: 3 }]);
+    // each run is recorded like a pipeline job: a layout outside a pipeline folder is "standalone"
+    const runs = await ws.query<{ pipeline: string; job: string; vars: unknown; status: string; rows_written: number }>(
+      'SELECT pipeline, job, vars, status, rows_written::float8 AS rows_written FROM etl_run_log ORDER BY started_at',
+    );
+    expect(runs).toEqual([
+      { pipeline: 'standalone', job: 'revenue', vars: { logDate: '2024-12-29' }, status: 'succeeded', rows_written: 2 },
+      { pipeline: 'standalone', job: 'revenue', vars: { logDate: '2024-12-29', withRank: 'no' }, status: 'succeeded', rows_written: 2 },
+    ]);
     await ws.connections.closeAll(); // release the embedded database for the next CLI process
   });
 

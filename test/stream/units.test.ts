@@ -141,6 +141,22 @@ describe('QualityProcessor', () => {
     expect(next.counts).toMatchObject({ consumed: 2, valid: 0, invalid: 1, duplicates: 1 });
   });
 
+  it('enriches a level event without boosters or egp with the catalog defaults, as silver types it', async () => {
+    const q = new QualityProcessor(new MemoryInstalls());
+    const batch = await q.process(records([
+      ev({ eventId: 'l1', eventName: 'level_start', properties: { levelId: 3 } }),
+      ev({ eventId: 'l2', eventName: 'level_failed', properties: { levelId: 3, boosters: { hammer: 1 }, egp: null } }),
+      ev({ eventId: 'l3', eventName: 'level_start', properties: { boosters: {}, egp: 0 } }),
+    ]));
+    const enriched = batch.out.filter((r) => r.topic === 'events-enriched').map((r) => JSON.parse(String(r.value)) as EnrichedEvent);
+    expect(enriched.map((e) => [e.eventId, e.properties])).toEqual([
+      ['l1', { levelId: 3, boosters: {}, egp: 0 }],
+      ['l2', { levelId: 3, boosters: { hammer: 1 }, egp: 0 }],
+    ]);
+    const dlq = batch.out.filter((r) => r.topic === 'events-dlq').map((r) => JSON.parse(String(r.value)) as DeadLetter);
+    expect(dlq.map((d) => [d.eventId, d.reasons])).toEqual([['l3', ['missing_required_property']]]);
+  });
+
   it('does not remember a batch whose outputs were never accepted (a failed produce is retried in full)', async () => {
     const q = new QualityProcessor(new MemoryInstalls());
     const first = await q.process(records([ev({ eventId: 'x1' })]));

@@ -52,7 +52,7 @@ function yesterdayUtc(): string {
 
 function report(result: AggregateResult, json: boolean | undefined): void {
   if (json) {
-    const tasks = (result.pipeline?.tasks ?? []).map(({ result: r, ...t }) => ({ ...t, rowsWritten: r?.rowsWritten, durationMs: r?.durationMs }));
+    const tasks = (result.pipeline?.tasks ?? []).map(({ result: r, cause: _cause, ...t }) => ({ ...t, rowsWritten: r?.rowsWritten, durationMs: r?.durationMs }));
     printJson({ ...result, pipeline: result.pipeline ? { ...result.pipeline, tasks } : null });
   } else if (result.games.length === 0) {
     printLine(`no games with level events on ${result.dates[0]}${result.dates.length > 1 ? `..${result.dates[result.dates.length - 1]}` : ''}`);

@@ -35,7 +35,7 @@ async function runAndReport(name: string, varSets: Vars[], opts: RunOptions & { 
 function printSummary(result: PipelineRunResult, json: boolean | undefined): void {
   if (json || !process.stderr.isTTY) {
     // The last JSON line of the run, like the progress lines before it.
-    const tasks = result.tasks.map(({ result: r, ...t }) => ({ ...t, rowsRead: r?.rowsRead, rowsWritten: r?.rowsWritten, durationMs: r?.durationMs }));
+    const tasks = result.tasks.map(({ result: r, cause: _cause, ...t }) => ({ ...t, rowsRead: r?.rowsRead, rowsWritten: r?.rowsWritten, durationMs: r?.durationMs }));
     printLine(JSON.stringify({ event: 'run_finished', ...result, tasks, at: new Date().toISOString() }));
     return;
   }
