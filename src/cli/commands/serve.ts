@@ -62,5 +62,7 @@ export function registerServe(program: Command): void {
       await scheduler?.stop();
       await app.close();
       await connections.closeAll();
+      // The live demo's stream has no end of its own: leave it with the process.
+      if (opts.liveDemo !== undefined) process.exit(0);
     });
 }
