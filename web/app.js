@@ -66,7 +66,7 @@ function chart(options, height) {
   const box = el('div', { class: 'chart', ...(height ? { style: `height:${height}px` } : {}) });
   pendingCharts.push(() => {
     const c = window.echarts.init(box, null, { renderer: 'canvas' });
-    c.setOption({ animation: false, tooltip: { trigger: 'axis' }, grid: { left: 60, right: 30, top: 40, bottom: 40 }, ...options });
+    c.setOption({ animation: false, tooltip: { trigger: 'axis' }, grid: { left: 60, right: 50, top: 45, bottom: 55 }, ...options });
     state.charts.push(c);
   });
   return box;
@@ -194,9 +194,9 @@ async function overviewPage() {
       }),
     ),
     el('div', { class: 'grid2' },
-      chart({ title: { text: 'Daily users' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value' },
+      chart({ title: { text: 'Daily users' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value' },
         series: [{ name: 'DAU', type: 'line', data: o.days.map((d) => d.dau) }, { name: 'NRU', type: 'line', data: o.days.map((d) => d.nru) }, { name: 'PU', type: 'line', data: o.days.map((d) => d.pu) }] }),
-      chart({ title: { text: 'Revenue (USD) and ARPU' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: days }, yAxis: [{ type: 'value' }, { type: 'value' }],
+      chart({ title: { text: 'Revenue (USD) and ARPU' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: days }, yAxis: [{ type: 'value' }, { type: 'value' }],
         series: [{ name: 'Revenue', type: 'bar', data: o.days.map((d) => d.revenueUsd) }, { name: 'ARPU', type: 'line', yAxisIndex: 1, data: o.days.map((d) => d.arpu) }] }),
     ),
     el('h2', {}, 'Per day ', csvLink(`/api/games/${encodeURIComponent(state.game)}/overview`)),
@@ -254,14 +254,14 @@ async function monetizationPage() {
     note,
     el('div', { class: 'grid2' },
       chart({ title: { text: 'VIP tiers (players)' }, tooltip: { trigger: 'item' }, series: [{ type: 'pie', radius: '60%', data: m.vipTiers.map((t) => ({ name: t.vipTier, value: t.users })) }] }),
-      chart({ title: { text: 'Revenue and cumulative revenue (USD)' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: m.revenue.map((r) => r.ds) }, yAxis: [{ type: 'value' }, { type: 'value' }],
+      chart({ title: { text: 'Revenue and cumulative revenue (USD)' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: m.revenue.map((r) => r.ds) }, yAxis: [{ type: 'value' }, { type: 'value' }],
         series: [{ name: 'Revenue', type: 'bar', data: m.revenue.map((r) => r.revenueUsd) }, { name: 'Cumulative', type: 'line', yAxisIndex: 1, data: m.revenue.map((r) => r.cumulativeRevenueUsd) }] }),
-      chart({ title: { text: 'GMV (USD) and growth vs previous day' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: m.shop.map((r) => r.ds) }, yAxis: [{ type: 'value' }, { type: 'value', axisLabel: { formatter: (v) => pct(v) } }],
+      chart({ title: { text: 'GMV (USD) and growth vs previous day' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: m.shop.map((r) => r.ds) }, yAxis: [{ type: 'value' }, { type: 'value', axisLabel: { formatter: (v) => pct(v) } }],
         series: [{ name: 'GMV', type: 'bar', data: m.shop.map((r) => r.gmvUsd) }, { name: 'Growth', type: 'line', yAxisIndex: 1, data: m.shop.map((r) => r.gmvGrowth) }] }),
       chart({ title: { text: 'Shop funnel (sessions)' }, tooltip: { trigger: 'item' }, series: [{ type: 'funnel', sort: 'none', data: [
         { name: 'Sessions', value: f.sessions }, { name: 'Viewed', value: f.sessionsWithView }, { name: 'Clicked', value: f.sessionsWithClick }, { name: 'Ordered', value: f.sessionsWithOrder }] }] }),
     ),
-    chart({ title: { text: 'Hourly patterns (UTC)' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: m.hourly.map((h) => h.hour) }, yAxis: [{ type: 'value' }, { type: 'value' }],
+    chart({ title: { text: 'Hourly patterns (UTC)' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: m.hourly.map((h) => h.hour) }, yAxis: [{ type: 'value' }, { type: 'value' }],
       series: [{ name: 'Purchases', type: 'bar', data: m.hourly.map((h) => h.purchases) }, { name: 'Revenue USD', type: 'line', yAxisIndex: 1, data: m.hourly.map((h) => h.revenueUsd) }] }),
     el('h2', {}, 'Offers, ranked by GMV ', csvLink(`/api/games/${encodeURIComponent(state.game)}/monetization`)),
     table(
@@ -286,12 +286,12 @@ async function economyPage() {
     el('h1', {}, 'Economy'),
     note,
     el('div', { class: 'grid2' },
-      chart({ title: { text: 'Currency gain vs spend by reason' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: reasons, axisLabel: { rotate: 30 } }, yAxis: { type: 'value' },
+      chart({ title: { text: 'Currency gain vs spend by reason' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: reasons, axisLabel: { rotate: 30 } }, yAxis: { type: 'value' },
         series: [{ name: 'gain', type: 'bar', data: dir('gain') }, { name: 'spend', type: 'bar', data: dir('spend') }] }),
-      chart({ title: { text: 'Key items: gained vs spent' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: e.keyItems.map((i) => i.itemId), axisLabel: { rotate: 30 } }, yAxis: { type: 'value' },
+      chart({ title: { text: 'Key items: gained vs spent' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: e.keyItems.map((i) => i.itemId), axisLabel: { rotate: 30 } }, yAxis: { type: 'value' },
         series: [{ name: 'gained', type: 'bar', data: e.keyItems.map((i) => i.gained) }, { name: 'spent', type: 'bar', data: e.keyItems.map((i) => i.spent) }] }),
     ),
-    chart({ title: { text: 'Currency balance change since the range start (gain − spend, cumulative)' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value' },
+    chart({ title: { text: 'Currency balance change since the range start (gain − spend, cumulative)' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value' },
       series: currencies.map((c) => ({ name: c, type: 'line', data: days.map((d) => e.balance.find((b) => b.ds === d && b.currency === c)?.cumulativeNet ?? null) })) }),
     el('h2', {}, 'Currencies by reason ', csvLink(`/api/games/${encodeURIComponent(state.game)}/economy`)),
     table([{ key: 'currency', label: 'Currency' }, { key: 'direction', label: 'Direction' }, { key: 'reason', label: 'Reason' }, { key: 'amount', label: 'Amount' }, { key: 'users', label: 'Player-days' }], e.currencyByReason, 'currencies'),
@@ -342,7 +342,7 @@ async function funnelPage() {
     answer.missingDays && answer.missingDays.length ? message(`Not aggregated yet: ${answer.missingDays.join(', ')} (shown without them).`, 'info') : null,
     links,
     chart({
-      title: { text: 'Players per level and funnel rate' }, legend: { top: 5, right: 10 },
+      title: { text: 'Players per level and funnel rate' }, legend: { bottom: 0 },
       xAxis: { type: 'category', data: levels.map((l) => l.levelId) }, yAxis: [{ type: 'value' }, { type: 'value', max: 1, axisLabel: { formatter: (v) => pct(v) } }],
       series: [
         { name: 'Started players', type: 'bar', data: levels.map((l) => l.startedPlayers) },
@@ -384,7 +384,7 @@ async function livePage() {
           el('div', { class: 'tile' }, el('div', { class: 'label' }, 'Active players, newest minute'), el('div', { class: 'value' }, fmt(last.activeUsers))),
           el('div', { class: 'tile', id: 'late-events', dataset: { value: String(m.late.events) } }, el('div', { class: 'label' }, 'Late events (range)'), el('div', { class: 'value' }, fmt(m.late.events)), el('div', {}, `${fmt(m.late.revenueUsd)} USD`)),
         ),
-        chart({ title: { text: 'Per minute' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: minutes.map((x) => x.windowStart.slice(11, 16)) }, yAxis: [{ type: 'value' }, { type: 'value' }],
+        chart({ title: { text: 'Per minute' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: minutes.map((x) => x.windowStart.slice(11, 16)) }, yAxis: [{ type: 'value' }, { type: 'value' }],
           series: [{ name: 'Revenue USD', type: 'bar', data: minutes.map((x) => x.revenueUsd) }, { name: 'Purchases', type: 'line', yAxisIndex: 1, data: minutes.map((x) => x.purchases) },
             { name: 'Active players', type: 'line', yAxisIndex: 1, data: minutes.map((x) => x.activeUsers) }] }),
         el('div', { class: 'grid2' },
@@ -480,7 +480,7 @@ async function operationsPage() {
     schedules.length ? table([{ key: 'schedule', label: 'Schedule' }, { key: 'next', label: 'Next fire (UTC)' }], schedules, 'schedules') : message('No schedules (serve runs without the scheduler).'),
     el('h2', {}, `Data quality per day, ${state.from} … ${state.to} `, csvLink('/api/quality')),
     quality.length
-      ? [chart({ title: { text: 'Events per day' }, legend: { top: 5, right: 10 }, xAxis: { type: 'category', data: quality.map((q) => q.ds) }, yAxis: { type: 'value' },
+      ? [chart({ title: { text: 'Events per day' }, legend: { bottom: 0 }, xAxis: { type: 'category', data: quality.map((q) => q.ds) }, yAxis: { type: 'value' },
           series: ['valid', 'invalid', 'duplicates', 'quarantined'].map((k) => ({ name: k, type: 'bar', stack: 'all', data: quality.map((q) => q[k]) })) }),
         table([{ key: 'ds', label: 'Day' }, { key: 'raw', label: 'Raw' }, { key: 'valid', label: 'Valid' }, { key: 'invalid', label: 'Invalid' }, { key: 'duplicates', label: 'Duplicates' },
           { key: 'quarantined', label: 'Quarantined' },

@@ -7,6 +7,7 @@ import { resolvePaths } from '../core/paths.js';
 import { ConnectionRegistry, WAREHOUSE } from '../connections/registry.js';
 import { writeGenerated } from '../events/generator/index.js';
 import { ingestFiles } from '../ingest/index.js';
+import { aggregateLevelFunnel } from '../funnel/aggregate.js';
 import { checkDate } from '../funnel/dates.js';
 import { addDays } from '../layout/render.js';
 import { loadPipeline } from '../pipeline/definition.js';
@@ -86,11 +87,17 @@ async function main(): Promise<void> {
       throw new GamepipeError('the daily pipeline failed (see above; `npx gamepipe runs --failed` lists every failure)');
     }
 
-    // 4. What the studio reads every morning.
+    // 4. The level funnel's pre-aggregates and per-player index, for the dashboard's funnel page.
+    const funnel = await aggregateLevelFunnel({ paths, connections }, { dates: logDates });
+    console.log(`4. level funnel aggregated for ${funnel.games.join(', ') || 'no game'} in ${formatDuration(funnel.durationMs)}${funnel.ok ? '' : ' (with failures: npx gamepipe runs --failed)'}`);
+
+    // 5. What the studio reads every morning.
     console.log('');
     await printKpiSummary(connections.get(WAREHOUSE), logDates);
     console.log(`\nDone in ${formatDuration(Date.now() - began)}. Re-run \`npm start\`: ingestion skips the same files and every job replaces its own day, so the numbers stay the same.`);
-    console.log('Explore: npx gamepipe runs · npx gamepipe pipeline graph daily · npx gamepipe serve (API on http://127.0.0.1:8080/api)');
+    console.log('Explore: npx gamepipe runs · npx gamepipe pipeline graph daily');
+    console.log('The dashboard on this data: npx gamepipe token create --role admin --name me   (prints your token)');
+    console.log('                            npx gamepipe serve --live-demo   then open http://127.0.0.1:8080/ and paste the token');
   } finally {
     await connections.closeAll();
   }

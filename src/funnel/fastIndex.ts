@@ -3,13 +3,14 @@ import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { sqlString } from '../engine/duckdb.js';
 import { foldSql } from './caseFold.js';
+import { funnelPairsSql, installSql } from './filterSql.js';
 import type { DuckPool } from './duckPool.js';
 import { addDays } from './dates.js';
-import { DIMENSIONS, FILTER_NAMES, filteredBits, type FilterName, type FunnelQuery } from './params.js';
+import { DIMENSIONS, FILTER_NAMES, filteredBits, INSTALL_BIT, type FilterName, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
 import { levelFunnelIndexDir, parquetFiles } from './paths.js';
 
 /**
- * The fast path over a game's index (layouts/funnel/level_funnel_index.json: one Parquet
+ * The fast path over a game's index (pipelines/funnel/index/level_funnel_index.json: one Parquet
  * snapshot, sorted, rebuilt after each aggregation; the template explains its parts).
  *
  * A new snapshot (noticed with one directory listing per question) is queried at once straight
@@ -57,7 +58,7 @@ interface GameState {
   loading?: Promise<LoadedIndex | null>;
 }
 
-const DIMS = 'platform, country_code, app_version, level_funnel, level_funnel_version';
+const DIMS = 'platform, country_code, app_version, level_funnel, level_funnel_version, install_ds';
 const SUMS = `starts, completes, fails, started_firsts, completed_firsts, booster_events, egp_events,
               completion_duration_us, completions_with_duration, fail_duration_us, fails_with_duration`;
 const PART_COLUMNS = {
@@ -126,7 +127,7 @@ export class FunnelIndexCache {
     } catch (err) {
       throw new GamepipeError(`cannot read the level funnel index of game ${gameId}: ${(err as Error).message}`, {
         file: levelFunnelIndexDir(this.paths, gameId),
-        expected: 'a snapshot written by layouts/funnel/level_funnel_index.json (gamepipe funnel aggregate rebuilds it)',
+        expected: 'a snapshot written by pipelines/funnel/index/level_funnel_index.json (gamepipe funnel aggregate rebuilds it)',
       }, { cause: err });
     }
     const index: LoadedIndex = {
@@ -220,8 +221,8 @@ export class FunnelIndexCache {
  * 'LIVE_V1'), so the scans compare plain columns and DuckDB can skip row groups. Null when a
  * filter matches no stored value: the answer is then empty.
  */
-export function resolveFilters(index: LoadedIndex, q: FunnelQuery): Partial<Record<FilterName, string[]>> | null {
-  const resolved: Partial<Record<FilterName, string[]>> = {};
+export function resolveFilters(index: LoadedIndex, q: FunnelQuery): ResolvedFilters | null {
+  const resolved: ResolvedFilters = {};
   for (const name of FILTER_NAMES) {
     const wanted = q.filters[name];
     if (!wanted) continue;
@@ -230,10 +231,20 @@ export function resolveFilters(index: LoadedIndex, q: FunnelQuery): Partial<Reco
     if (matches.length === 0) return null;
     resolved[name] = matches;
   }
+  if (q.funnelPairs) {
+    // each asked pair → the stored spellings of its funnel name, with its version
+    const pairs = q.funnelPairs.flatMap((p) =>
+      index.values.levelFunnel.filter((v) => v.folded === p.levelFunnel).map((v) => ({ levelFunnel: v.value, levelFunnelVersion: p.levelFunnelVersion })));
+    if (pairs.length === 0) return null;
+    resolved.funnelPairs = pairs;
+  }
   return resolved;
 }
 
-function exactFilterSql(resolved: Partial<Record<FilterName, string[]>>): string {
+/** Filters as exact stored values (resolveFilters), funnel pairs included. */
+export type ResolvedFilters = Partial<Record<FilterName, string[]>> & { funnelPairs?: FunnelPair[] };
+
+function exactFilterSql(resolved: ResolvedFilters, install: InstallRange | undefined): string {
   const parts: string[] = [];
   for (const name of FILTER_NAMES) {
     const values = resolved[name];
@@ -241,14 +252,17 @@ function exactFilterSql(resolved: Partial<Record<FilterName, string[]>>): string
     const { column, integer } = DIMENSIONS[name];
     parts.push(`${column} IN (${(integer ? values : values.map(sqlString)).join(', ')})`);
   }
+  if (resolved.funnelPairs) parts.push(funnelPairsSql(resolved.funnelPairs));
+  if (install) parts.push(installSql(install));
   return parts.length ? parts.join(' AND ') : 'TRUE';
 }
 
 /** Rollups in the index (set_id = bits of the dimensions kept); see level_funnel_index.sql.j2. */
-export const ROLLUPS = [0, 16, 8, 4, 2, 1, 7, 31] as const;
+export const ROLLUPS = [0, 16, 8, 4, 2, 1, 7, 31, 32, 63] as const;
 
-/** The smallest rollup keeping every filtered dimension. */
+/** The smallest rollup keeping every filtered dimension (INSTALL_BIT with others: all of them). */
 export function rollupFor(bits: number): number {
+  if (bits & INSTALL_BIT) return bits === INSTALL_BIT ? INSTALL_BIT : 63;
   if (bits === 0 || (bits & (bits - 1)) === 0) return bits;
   return (bits & ~7) === 0 ? 7 : 31;
 }
@@ -280,10 +294,10 @@ function monthEnd(day: string): string {
 const date = (d: string) => `DATE ${sqlString(d)}`;
 
 /** The per-level base numbers from an index (columns as in rawQuerySql). */
-export function fastQuerySql(index: LoadedIndex, q: FunnelQuery, resolved: Partial<Record<FilterName, string[]>>): string {
-  const bits = filteredBits(q.filters);
+export function fastQuerySql(index: LoadedIndex, q: FunnelQuery, resolved: ResolvedFilters): string {
+  const bits = filteredBits(q.filters, q);
   const setId = rollupFor(bits);
-  const where = exactFilterSql(resolved);
+  const where = exactFilterSql(resolved, q.install);
   const from = date(q.from);
   const t = index.tables;
   const { days, months } = splitRange(q.from, q.to);

@@ -28,12 +28,31 @@ export type FunnelFilters = Partial<Record<FilterName, string[]>>;
 export const METHODS = ['fast', 'raw'] as const;
 export type FunnelMethod = (typeof METHODS)[number];
 
+/** One exact (levelFunnel, levelFunnelVersion) pair of a `funnel=live_v1:15,live_v2:16` filter. */
+export interface FunnelPair {
+  levelFunnel: string;
+  levelFunnelVersion: number;
+}
+
+/** Install-date cohort: players whose install day (earliest `register`) is in [from, to]; either end may be open. */
+export interface InstallRange {
+  from?: string;
+  to?: string;
+}
+
 export interface FunnelQuery {
   gameId: string;
   from: string;
   to: string;
   filters: FunnelFilters;
+  /** Exact (levelFunnel, levelFunnelVersion) pairs, any of which matches (besides the independent filters). */
+  funnelPairs?: FunnelPair[];
+  /** Only players who installed in this range (players without a `register` never match). */
+  install?: InstallRange;
 }
+
+/** Parameters of a question besides the five dimension filters. */
+export const QUERY_PARAMS = ['from', 'to', 'installFrom', 'installTo', 'funnel'] as const;
 
 export const MAX_RANGE_DAYS = 3660;
 const MAX_VALUES = 100;
@@ -100,16 +119,17 @@ export interface RawFunnelParams {
 export function parseFunnelQuery(input: RawFunnelParams): Parsed<FunnelQuery> {
   const errors: string[] = [];
   const { params } = input;
-  const allowed = new Set<string>(['from', 'to', ...FILTER_NAMES, ...(input.extra ?? [])]);
+  const known = [...QUERY_PARAMS, ...FILTER_NAMES, ...(input.extra ?? [])];
+  const allowed = new Set<string>(known);
   for (const key of Object.keys(params)) {
-    if (!allowed.has(key)) errors.push(`unknown parameter "${key}"; expected from, to, ${[...FILTER_NAMES, ...(input.extra ?? [])].join(', ')}`);
+    if (!allowed.has(key)) errors.push(`unknown parameter "${key}"; expected ${known.join(', ')}`);
   }
   const gameId = typeof input.gameId === 'string' ? input.gameId : '';
   if (!isGameId(gameId)) errors.push(`gameId: ${JSON.stringify(input.gameId)} is not a game id (letters, digits and _ . : @ + -)`);
-  const date = (name: 'from' | 'to'): string | undefined => {
+  const date = (name: 'from' | 'to' | 'installFrom' | 'installTo', required = true): string | undefined => {
     const v = params[name];
     if (v === undefined || v === '') {
-      errors.push(`${name}: required, a date YYYY-MM-DD`);
+      if (required) errors.push(`${name}: required, a date YYYY-MM-DD`);
       return undefined;
     }
     if (typeof v !== 'string' || !isDate(v)) {
@@ -124,14 +144,51 @@ export function parseFunnelQuery(input: RawFunnelParams): Parsed<FunnelQuery> {
     if (from > to) errors.push(`from ${from} is after to ${to}`);
     else if (daysBetween(from, to) > MAX_RANGE_DAYS) errors.push(`the range ${from}..${to} spans more than ${MAX_RANGE_DAYS} days`);
   }
+  const installFrom = date('installFrom', false);
+  const installTo = date('installTo', false);
+  if (installFrom && installTo && installFrom > installTo) errors.push(`installFrom ${installFrom} is after installTo ${installTo}`);
   const filters: FunnelFilters = {};
   for (const name of FILTER_NAMES) {
     if (params[name] === undefined) continue;
     const values = parseFilterValues(name, params[name], errors);
     if (values) filters[name] = values;
   }
+  const funnelPairs = params.funnel === undefined ? undefined : parseFunnelPairs(params.funnel, errors);
   if (errors.length) return { ok: false, errors };
-  return { ok: true, value: { gameId, from: from!, to: to!, filters } };
+  const value: FunnelQuery = { gameId, from: from!, to: to!, filters };
+  if (funnelPairs) value.funnelPairs = funnelPairs;
+  if (installFrom || installTo) value.install = { ...(installFrom ? { from: installFrom } : {}), ...(installTo ? { to: installTo } : {}) };
+  return { ok: true, value };
+}
+
+/** `live_v1:15,live_v2:16` → exact pairs (the name as given, folded later; the version an integer). */
+export function parseFunnelPairs(raw: unknown, errors: string[]): FunnelPair[] | undefined {
+  const values = splitValues(raw);
+  const expected = 'levelFunnel:version pairs, e.g. funnel=live_v1:15,live_v2:16';
+  if (values === undefined || values.length === 0) {
+    errors.push(`funnel: ${values === undefined ? 'expected text' : 'empty'}; expected ${expected}`);
+    return undefined;
+  }
+  if (values.length > MAX_VALUES) {
+    errors.push(`funnel: ${values.length} pairs; at most ${MAX_VALUES}`);
+    return undefined;
+  }
+  const pairs: FunnelPair[] = [];
+  const seen = new Set<string>();
+  for (const v of values) {
+    const colon = v.lastIndexOf(':');
+    const name = colon > 0 ? v.slice(0, colon).trim() : '';
+    const version = colon > 0 ? v.slice(colon + 1).trim() : '';
+    if (name === '' || !INT32.test(version) || Math.abs(Number(version)) > 2147483647 || name.length > MAX_VALUE_LENGTH) {
+      errors.push(`funnel: ${JSON.stringify(v)} is not a levelFunnel:version pair; expected ${expected}`);
+      return undefined;
+    }
+    const key = `${name}\0${Number(version)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    pairs.push({ levelFunnel: name, levelFunnelVersion: Number(version) });
+  }
+  return pairs;
 }
 
 export function parseMethod(raw: unknown, errors: string[]): FunnelMethod {
@@ -152,7 +209,13 @@ export function normalizeFilters(filters: FunnelFilters): FunnelFilters {
   return out;
 }
 
-/** The bits of the filtered dimensions (see DIMENSIONS). */
-export function filteredBits(filters: FunnelFilters): number {
-  return FILTER_NAMES.reduce((bits, name) => (filters[name] ? bits | DIMENSIONS[name].bit : bits), 0);
+/** The index bit of the install day (a player attribute, constant within a player's entries). */
+export const INSTALL_BIT = 32;
+
+/** The bits of the filtered dimensions (see DIMENSIONS; a funnel pair filters levelFunnel and its version; install INSTALL_BIT). */
+export function filteredBits(filters: FunnelFilters, q?: Pick<FunnelQuery, 'funnelPairs' | 'install'>): number {
+  let bits = FILTER_NAMES.reduce((b, name) => (filters[name] ? b | DIMENSIONS[name].bit : b), 0);
+  if (q?.funnelPairs?.length) bits |= DIMENSIONS.levelFunnel.bit | DIMENSIONS.levelFunnelVersion.bit;
+  if (q?.install) bits |= INSTALL_BIT;
+  return bits;
 }

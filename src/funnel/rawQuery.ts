@@ -1,6 +1,7 @@
 import { sqlString } from '../engine/duckdb.js';
 import { foldSql } from './caseFold.js';
-import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelQuery } from './params.js';
+import { funnelPairsSql, installSql } from './filterSql.js';
+import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelPair, type FunnelQuery } from './params.js';
 
 /**
  * The reference path: the level funnel straight from the silver events, the definitions of
@@ -9,8 +10,11 @@ import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelQuery } from '
  * fast path must give the same numbers, and the tests compare them.
  */
 
-/** `lower(platform) IN ('ios', 'android') AND …` for filters folded by foldFilters (TRUE when there are none). */
-export function rawFilterSql(filters: FunnelFilters): string {
+/**
+ * `lower(platform) IN ('ios', 'android') AND …` for filters and funnel pairs folded by foldFilters
+ * and foldPairs (TRUE when there are none).
+ */
+export function rawFilterSql(filters: FunnelFilters, funnelPairs?: readonly FunnelPair[]): string {
   const parts: string[] = [];
   for (const name of FILTER_NAMES) {
     const values = filters[name];
@@ -18,12 +22,19 @@ export function rawFilterSql(filters: FunnelFilters): string {
     const { column, integer } = DIMENSIONS[name];
     parts.push(integer ? `${column} IN (${values.join(', ')})` : `${foldSql(column)} IN (${values.map(sqlString).join(', ')})`);
   }
+  if (funnelPairs?.length) parts.push(funnelPairsSql(funnelPairs, foldSql));
   return parts.length ? parts.join(' AND ') : 'TRUE';
 }
 
-/** The per-level base numbers (columns as LevelBase in snake_case) over the given silver files. */
-export function rawQuerySql(files: string[], q: FunnelQuery): string {
+/**
+ * The per-level base numbers (columns as LevelBase in snake_case) over the given silver files of
+ * the range; `installs` (installDaysSql: user_id, install_ds) when the question has an install range.
+ */
+export function rawQuerySql(files: string[], q: FunnelQuery, installs?: string): string {
   const list = `[${files.map(sqlString).join(', ')}]`;
+  const cohort = q.install && installs
+    ? `user_id IN (SELECT user_id FROM (${installs}) WHERE ${installSql(q.install)})`
+    : q.install ? 'FALSE' : 'TRUE';
   return `
 WITH level_events AS (
   SELECT CAST(ds AS DATE) AS ds, event_name, event_ts, user_id, level_id,
@@ -36,7 +47,7 @@ WITH level_events AS (
     AND CAST(ds AS DATE) BETWEEN DATE ${sqlString(q.from)} AND DATE ${sqlString(q.to)}
 ),
 chosen AS (
-  SELECT * FROM level_events WHERE ${rawFilterSql(q.filters)}
+  SELECT * FROM level_events WHERE ${rawFilterSql(q.filters, q.funnelPairs)} AND ${cohort}
 ),
 -- a complete or fail lasts from the player's latest level_start of the level at or before it,
 -- the same UTC day (whatever that start's dimensions: the duration belongs to the end event)

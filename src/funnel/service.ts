@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { datesBetween } from './dates.js';
-import { foldFilters } from './caseFold.js';
+import { foldFilters, foldPairs } from './caseFold.js';
 import { DuckPool } from './duckPool.js';
 import { FunnelIndexCache, fastQuerySql, resolveFilters } from './fastIndex.js';
 import { baseFromRow, levelMetrics, type LevelBase, type LevelMetrics } from './metrics.js';
-import { normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelQuery } from './params.js';
+import { normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
+import { installDaysSql } from './installs.js';
 import { silverDayDir, silverFiles } from './paths.js';
 import { rawQuerySql } from './rawQuery.js';
 
@@ -21,6 +22,10 @@ export interface FunnelAnswer {
   to: string;
   method: FunnelMethod;
   filters: FunnelFilters;
+  /** The funnel pairs asked for (names folded), when any. */
+  funnelPairs?: FunnelPair[];
+  /** The install-date cohort asked for, when any. */
+  install?: InstallRange;
   /** Days of the range the path has no data for: not aggregated yet (fast), no silver partition (raw). */
   missingDays: string[];
   levels: LevelMetrics[];
@@ -62,6 +67,8 @@ export class LevelFunnelService {
       to: q.to,
       method,
       filters: q.filters,
+      ...(q.funnelPairs ? { funnelPairs: q.funnelPairs } : {}),
+      ...(q.install ? { install: q.install } : {}),
       missingDays,
       levels: levelMetrics(bases),
       tookMs: Math.round((performance.now() - started) * 100) / 100,
@@ -70,7 +77,9 @@ export class LevelFunnelService {
 
   /** The question with its filters as both paths compare them: deduplicated, text folded (caseFold.ts). */
   private async folded(question: FunnelQuery): Promise<FunnelQuery> {
-    return { ...question, filters: await foldFilters(this.pool, normalizeFilters(question.filters)) };
+    const q: FunnelQuery = { ...question, filters: await foldFilters(this.pool, normalizeFilters(question.filters)) };
+    if (question.funnelPairs) q.funnelPairs = await foldPairs(this.pool, question.funnelPairs);
+    return q;
   }
 
   /** Per-level base numbers from the pre-aggregates. */
@@ -111,7 +120,7 @@ export class LevelFunnelService {
     const missingDays = days.filter((d) => !fs.existsSync(silverDayDir(this.paths, d)));
     const files = silverFiles(this.paths, days);
     if (files.length === 0) return { bases: [], missingDays };
-    const rows = await this.pool.rows(rawQuerySql(files, q));
+    const rows = await this.pool.rows(rawQuerySql(files, q, q.install ? installDaysSql(this.paths, q.gameId) : undefined));
     return { bases: rows.map(baseFromRow), missingDays };
   }
 

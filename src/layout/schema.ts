@@ -45,6 +45,7 @@ const jdbcSource = z.strictObject({
 });
 
 export const inputSourceSchema = z.discriminatedUnion('type', [fileSource, jdbcSource]);
+export const fileSourceSchema = fileSource;
 
 const fileOutput = z.strictObject({
   type: z.literal('file'),

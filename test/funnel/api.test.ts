@@ -4,7 +4,7 @@ import { createWorkspace, backend, type Workspace } from '../helpers/workspace.j
 import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
 import { datesBetween } from '../../src/funnel/dates.js';
 import { levelFunnelRoutes } from '../../src/server/routes/levelFunnel.js';
-import { randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+import { randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
 
 /** GET /api/games/:gameId/level-funnel: validation at the edge, fast by default, same shape both ways. */
 
@@ -16,6 +16,7 @@ describe(`GET /api/games/:gameId/level-funnel (${backend})`, () => {
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
     days = await writeSilverRows(ws.paths.lake, randomLevelEvents(3, { days: datesBetween('2024-07-01', '2024-07-03'), events: 250 }));
+    await writeInstallIndex(ws.paths.lake, randomInstalls(3, { days }), [...INSTALL_INGESTIONS.committed]);
     expect((await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { games: ['g1'], dates: days })).ok).toBe(true);
     app = Fastify();
     await app.register(levelFunnelRoutes, { paths: ws.paths });
@@ -61,7 +62,21 @@ describe(`GET /api/games/:gameId/level-funnel (${backend})`, () => {
     expect(repeated.levels).toEqual(listed.levels);
   });
 
+  it('funnel pairs and an install cohort: fast equals raw, echoed in the answer', async () => {
+    const q = `${range()}&funnel=LIVE_V1:1,test_hard:2&installFrom=${days[0]}&installTo=${days[1]}`;
+    const fast = (await get(`/api/games/g1/level-funnel?${q}`)).json();
+    const raw = (await get(`/api/games/g1/level-funnel?${q}&method=raw`)).json();
+    expect(fast.funnelPairs).toEqual([{ levelFunnel: 'live_v1', levelFunnelVersion: 1 }, { levelFunnel: 'test_hard', levelFunnelVersion: 2 }]);
+    expect(fast.install).toEqual({ from: days[0], to: days[1] });
+    expect(fast.levels.length).toBeGreaterThan(0);
+    expect(fast.levels).toEqual(raw.levels);
+  });
+
   it.each([
+    ['a malformed install date', 'from=2024-07-01&to=2024-07-03&installFrom=2024-7-1', /installFrom: "2024-7-1" is not a calendar date/],
+    ['a reversed install range', 'from=2024-07-01&to=2024-07-03&installFrom=2024-07-03&installTo=2024-07-01', /installFrom 2024-07-03 is after installTo 2024-07-01/],
+    ['a funnel without its version', 'from=2024-07-01&to=2024-07-03&funnel=live_v1', /funnel: "live_v1" is not a levelFunnel:version pair/],
+    ['a funnel version that is not an integer', 'from=2024-07-01&to=2024-07-03&funnel=live_v1:x', /funnel: "live_v1:x" is not a levelFunnel:version pair/],
     ['an unknown filter', 'platforms=ios', /unknown parameter "platforms"/],
     ['a malformed date', 'from=2024-13-01&to=2024-07-03', /from: "2024-13-01" is not a calendar date/],
     ['a date that is not one', 'from=yesterday&to=2024-07-03', /from: "yesterday" is not a calendar date/],

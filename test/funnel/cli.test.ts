@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
 import { datesBetween } from '../../src/funnel/dates.js';
-import { randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+import { randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
 
 /** `gamepipe funnel games|aggregate|backfill|query`, run as a process. */
 
@@ -34,6 +34,7 @@ describe(`gamepipe funnel (${backend})`, () => {
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
     days = await writeSilverRows(ws.paths.lake, randomLevelEvents(8, { days: datesBetween('2024-08-01', '2024-08-02'), events: 200 }));
+    await writeInstallIndex(ws.paths.lake, randomInstalls(8, { days }), [...INSTALL_INGESTIONS.committed]);
     // the CLI opens the embedded database itself: this process must not hold it
     await ws.connections.closeAll();
   });
@@ -67,6 +68,19 @@ describe(`gamepipe funnel (${backend})`, () => {
     expect(raw.method).toBe('raw');
     expect(fast.levels.length).toBeGreaterThan(0);
     expect(fast.levels).toEqual(raw.levels);
+  });
+
+  it('query takes funnel pairs and an install cohort; fast equals raw; a bad one names the option', async () => {
+    const args = ['query', '--game', 'g1', '--from', days[0]!, '--to', days[days.length - 1]!, '--funnel', 'live_v1:1,test_hard:2',
+      '--install-from', days[0]!, '--json'];
+    const fast = JSON.parse((await funnel(...args)).stdout);
+    const raw = JSON.parse((await funnel(...args, '--method', 'raw')).stdout);
+    expect(fast.install).toEqual({ from: days[0] });
+    expect(fast.levels.length).toBeGreaterThan(0);
+    expect(fast.levels).toEqual(raw.levels);
+    const bad = await funnel('query', '--game', 'g1', '--from', days[0]!, '--to', days[0]!, '--install-to', 'soon', '--funnel', 'live_v1');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--install-to: "soon" is not a calendar date YYYY-MM-DD; --funnel: "live_v1" is not a levelFunnel:version pair/);
   });
 
   it('bad input exits 1 with the reason', async () => {

@@ -4,7 +4,7 @@ import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
 import { levelMetrics, ratio, type LevelMetrics } from '../../src/funnel/metrics.js';
 import type { FunnelFilters } from '../../src/funnel/params.js';
 import { LevelFunnelService } from '../../src/funnel/service.js';
-import { writeSilverRows, type SilverRow } from './helpers/silverFixture.js';
+import { writeInstallIndex, writeSilverRows, type InstallRow, type SilverRow } from './helpers/silverFixture.js';
 
 /**
  * Every definition of docs/metrics.md#level-funnel on a fixture small enough to compute by hand
@@ -15,7 +15,7 @@ const A = { user_id: 'A', platform: 'iOS', country_code: 'US', app_version: '1.0
 const B = { user_id: 'B', platform: 'Android', country_code: 'TR', app_version: '1.0.0', level_funnel: 'live_v1', level_funnel_version: 1 };
 const C = { user_id: 'C', platform: 'iOS', country_code: 'TR', app_version: '1.1.0', level_funnel: 'live_v1', level_funnel_version: 1 };
 const g = { game_id: 'hand' };
-const ev = (who: object, event_name: string, event_ts: string, level_id: number, extra: Partial<SilverRow> = {}): SilverRow =>
+const ev = (who: object, event_name: string, event_ts: string, level_id: number | null, extra: Partial<SilverRow> = {}): SilverRow =>
   ({ ...g, ...who, event_name, event_ts, level_id, ...extra }) as SilverRow;
 
 const ROWS: SilverRow[] = [
@@ -44,6 +44,19 @@ const ROWS: SilverRow[] = [
   ev(B, 'level_complete', '2024-05-01T11:06:00Z', 1, { is_duplicate: true }),
   ev({ ...A, game_id: 'other' }, 'level_start', '2024-05-01T10:00:00Z', 1),
   ev(A, 'login', '2024-05-01T09:59:00Z', 1),
+];
+
+/**
+ * The install index (src/ingest/installs.ts): A installed 2024-05-01; B 2024-05-02 (the minimum of
+ * two committed ingestions; B's 05-01 register came in an ingestion that never committed); C never
+ * registered, so C is in no install cohort.
+ */
+const INSTALLS: InstallRow[] = [
+  { game_id: 'hand', user_id: 'A', install_ts: '2024-05-01T08:00:00Z', ingestion_id: 'i1' },
+  { game_id: 'hand', user_id: 'B', install_ts: '2024-05-02T07:30:00Z', ingestion_id: 'i1' },
+  { game_id: 'hand', user_id: 'B', install_ts: '2024-05-02T07:00:00Z', ingestion_id: 'i2' },
+  { game_id: 'hand', user_id: 'B', install_ts: '2024-05-01T10:59:00Z', ingestion_id: 'never-committed' },
+  { game_id: 'other', user_id: 'C', install_ts: '2024-04-01T00:00:00Z', ingestion_id: 'i1' },
 ];
 
 type Expected = Partial<Record<keyof LevelMetrics, number | null>>;
@@ -90,6 +103,7 @@ describe(`level funnel definitions on a hand-computed fixture (${backend})`, () 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
     const days = await writeSilverRows(ws.paths.lake, ROWS);
+    await writeInstallIndex(ws.paths.lake, INSTALLS, ['i1', 'i2']);
     const result = await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { dates: days });
     expect(result.ok).toBe(true);
     expect(result.games).toEqual(['hand', 'other']);
@@ -136,6 +150,45 @@ describe(`level funnel definitions on a hand-computed fixture (${backend})`, () 
     expectLevels(mixed.levels, BOTH_DAYS);
     const none = await service.query(q('2024-05-01', '2024-05-02', { country: ['zz'] }), method);
     expect(none.levels).toEqual([]);
+  });
+
+  it.each(['fast', 'raw'] as const)('install cohort 2024-05-01: A only (%s)', async (method) => {
+    const answer = await service.query({ ...q('2024-05-01', '2024-05-02'), install: { from: '2024-05-01', to: '2024-05-01' } }, method);
+    expectLevels(answer.levels, [
+      { levelId: 1, starts: 1, completes: 1, fails: 0, startedPlayers: 1, completedPlayers: 1, nextLevelStartedPlayers: 1, churnStartComplete: 0,
+        churnCompleteNext: 0, boosterUsage: 0, egpRate: null, winRate: 100, completionRate: 100, funnelRate: 100, apsRaw: 1, apsClean: 1,
+        meanCompletionDuration: 100, meanFailDuration: null },
+      { levelId: 2, starts: 2, completes: 1, fails: 1, startedPlayers: 1, completedPlayers: 1, nextLevelStartedPlayers: 1, churnStartComplete: 0,
+        boosterEvents: 2, boosterUsage: 100, egpEvents: 1, egpRate: 100, winRate: 50, failRate: 50, apsRaw: 2, apsClean: 0.5,
+        meanCompletionDuration: 120, meanFailDuration: 60, funnelRate: 100 },
+      { levelId: 3, starts: 1, completes: 1, startedPlayers: 1, completedPlayers: 1, nextLevelStartedPlayers: 0, churnCompleteNext: 100,
+        churnTotal: 100, meanCompletionDuration: 180, funnelRate: 100 },
+    ]);
+    expect(answer.install).toEqual({ from: '2024-05-01', to: '2024-05-01' });
+  });
+
+  it.each(['fast', 'raw'] as const)('install cohort from 2024-05-02 (open end): B only, their earliest committed register (%s)', async (method) => {
+    const answer = await service.query({ ...q('2024-05-01', '2024-05-02'), install: { from: '2024-05-02' } }, method);
+    expectLevels(answer.levels, [
+      { levelId: 1, starts: 2, completes: 1, fails: 1, startedPlayers: 1, completedPlayers: 1, nextLevelStartedPlayers: 1, winRate: 50,
+        apsRaw: 2, apsClean: 0.5, meanCompletionDuration: 60, meanFailDuration: 30, egpRate: 0, boosterUsage: 0, funnelRate: 100 },
+      { levelId: 2, starts: 1, completes: 0, fails: 0, startedPlayers: 1, completedPlayers: 0, nextLevelStartedPlayers: 0, churnStartComplete: 100,
+        completionRate: 0, churnCompleteNext: null, winRate: null, funnelRate: 0, apsRaw: null },
+    ]);
+  });
+
+  it.each(['fast', 'raw'] as const)('an install range before anyone installed is empty; C (no register) is never in a cohort (%s)', async (method) => {
+    expect((await service.query({ ...q('2024-05-01', '2024-05-02'), install: { to: '2024-04-30' } }, method)).levels).toEqual([]);
+    // to 2024-05-02: A and B, not C — level 1 loses C's complete (4 → 3) and C as a completer (3 → 2)
+    const ab = await service.query({ ...q('2024-05-01', '2024-05-02'), install: { to: '2024-05-02' } }, method);
+    expectLevels(ab.levels.slice(0, 1), [{ levelId: 1, starts: 3, completes: 2, fails: 1, startedPlayers: 2, completedPlayers: 2 }]);
+  });
+
+  it.each(['fast', 'raw'] as const)('funnel pairs select exact (funnel, version) pairs, case-insensitively (%s)', async (method) => {
+    const range = q('2024-05-01', '2024-05-02');
+    expectLevels((await service.query({ ...range, funnelPairs: [{ levelFunnel: 'LIVE_V1', levelFunnelVersion: 1 }] }, method)).levels, BOTH_DAYS);
+    expectLevels((await service.query({ ...range, funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 2 }, { levelFunnel: 'Live_V1', levelFunnelVersion: 1 }] }, method)).levels, BOTH_DAYS);
+    expect((await service.query({ ...range, funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 2 }, { levelFunnel: 'live_v2', levelFunnelVersion: 1 }] }, method)).levels).toEqual([]);
   });
 
   it('a day outside the data is reported as missing, not as zeros', async () => {

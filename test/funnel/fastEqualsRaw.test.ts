@@ -3,9 +3,9 @@ import { createWorkspace, backend, type Workspace } from '../helpers/workspace.j
 import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
 import { addDays, datesBetween } from '../../src/funnel/dates.js';
 import { BASE_FIELDS, type LevelMetrics } from '../../src/funnel/metrics.js';
-import type { FunnelFilters, FunnelQuery } from '../../src/funnel/params.js';
+import type { FunnelFilters, FunnelPair, FunnelQuery, InstallRange } from '../../src/funnel/params.js';
 import { LevelFunnelService } from '../../src/funnel/service.js';
-import { APP_VERSIONS, COUNTRIES, FUNNELS, FUNNEL_VERSIONS, PLATFORMS, pick, prng, randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+import { APP_VERSIONS, COUNTRIES, FUNNELS, FUNNEL_VERSIONS, PLATFORMS, pick, prng, randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
 
 /**
  * The property: for random filter sets and date ranges over random level events, the fast path
@@ -54,6 +54,25 @@ function randomFilters(rand: () => number): FunnelFilters {
   return filters;
 }
 
+/** Exact funnel pairs, as typed (any case), sometimes one no row has. */
+function randomPairs(rand: () => number): FunnelPair[] | undefined {
+  if (rand() >= 0.4) return undefined;
+  const k = 1 + Math.floor(rand() * 3);
+  return Array.from({ length: k }, () => {
+    const name = pick(rand, FUNNELS_WIDE);
+    const version = pick(rand, FUNNEL_VERSIONS);
+    return { levelFunnel: name === null || rand() < 0.07 ? 'nope' : typed(rand, name), levelFunnelVersion: version === null ? 7 : version };
+  });
+}
+
+/** An install cohort around the data: both ends, one end, or none. */
+function randomInstall(rand: () => number, days: string[]): InstallRange | undefined {
+  const r = rand();
+  if (r >= 0.4) return undefined;
+  const { from, to } = randomRange(rand, days);
+  return r < 0.25 ? { from, to } : r < 0.32 ? { from } : { to };
+}
+
 /** Any range from a few days before the data to a few days after it: empty days and partial months included. */
 function randomRange(rand: () => number, days: string[]): { from: string; to: string } {
   const first = addDays(days[0]!, -3);
@@ -89,6 +108,7 @@ describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape day
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
     written = await writeSilverRows(ws.paths.lake, randomLevelEvents(seed, { days, events: 450, appVersions: APP_VERSIONS_WIDE, funnels: FUNNELS_WIDE }));
+    await writeInstallIndex(ws.paths.lake, randomInstalls(seed, { days }), [...INSTALL_INGESTIONS.committed]);
     const result = await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { games: ['g1'], dates: written });
     expect(result.ok, JSON.stringify(result.indexes)).toBe(true);
     service = await LevelFunnelService.open(ws.paths, { threads: 2 });
@@ -111,8 +131,14 @@ describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape day
   it(`${QUERIES} random questions: every field equal`, async () => {
     const rand = prng(seed * 7919);
     let nonEmpty = 0;
+    let nonEmptyInstall = 0;
+    let nonEmptyPairs = 0;
     for (let i = 0; i < QUERIES; i++) {
       const q: FunnelQuery = { gameId: 'g1', ...randomRange(rand, written), filters: randomFilters(rand) };
+      const pairs = randomPairs(rand);
+      if (pairs) q.funnelPairs = pairs;
+      const install = randomInstall(rand, written);
+      if (install) q.install = install;
       const context = `seed ${seed} query ${i}: ${JSON.stringify(q)}`;
       const fast = await service.fastBases(q);
       const raw = await service.rawBases(q);
@@ -125,8 +151,12 @@ describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape day
       const [fa, ra] = await Promise.all([service.query(q, 'fast'), service.query(q, 'raw')]);
       expectSameMetrics(fa.levels, ra.levels, context);
       if (ra.levels.length) nonEmpty++;
+      if (ra.levels.length && q.install) nonEmptyInstall++;
+      if (ra.levels.length && q.funnelPairs) nonEmptyPairs++;
     }
     expect(nonEmpty).toBeGreaterThan(QUERIES / 3);
+    expect(nonEmptyInstall).toBeGreaterThanOrEqual(QUERIES / 20);
+    expect(nonEmptyPairs).toBeGreaterThanOrEqual(QUERIES / 30);
   });
 
   it('non-ASCII values match in any case the same way on both paths (İ, final Σ, ß)', async () => {
@@ -163,5 +193,32 @@ describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape day
         expectSameMetrics(fa.levels, ra.levels, JSON.stringify(q));
       }
     }
+  });
+
+  it('fixed shapes: funnel pairs and install cohorts, alone and with filters', async () => {
+    const first = written[0]!;
+    const last = written[written.length - 1]!;
+    const mid = written[Math.floor(written.length / 2)]!;
+    const shapes: Omit<FunnelQuery, 'gameId' | 'from' | 'to'>[] = [
+      { filters: {}, funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 1 }] },
+      { filters: {}, funnelPairs: [{ levelFunnel: 'LIVE_v1', levelFunnelVersion: 2 }, { levelFunnel: 'test_hard', levelFunnelVersion: 1 }] },
+      { filters: { platform: ['ios'] }, funnelPairs: [{ levelFunnel: 'İSTANBUL_V1', levelFunnelVersion: 1 }, { levelFunnel: 'οδοσ', levelFunnelVersion: 2 }] },
+      { filters: { levelFunnelVersion: ['1'] }, funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 1 }, { levelFunnel: 'live_v1', levelFunnelVersion: 2 }] },
+      { filters: {}, install: { from: first, to: mid } },
+      { filters: {}, install: { from: mid } },
+      { filters: {}, install: { to: mid } },
+      { filters: { country: ['us', 'tr'] }, install: { from: first, to: last } },
+      { filters: { appVersion: ['1.1.0'] }, funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 1 }], install: { from: first, to: last } },
+    ];
+    let nonEmpty = 0;
+    for (const shape of shapes) {
+      for (const [from, to] of [[first, last], [first, mid], [mid, last], [addDays(first, -1), addDays(last, 1)]] as const) {
+        const q = { gameId: 'g1', from, to, ...shape };
+        const [fa, ra] = await Promise.all([service.query(q, 'fast'), service.query(q, 'raw')]);
+        expectSameMetrics(fa.levels, ra.levels, JSON.stringify(q));
+        if (ra.levels.length) nonEmpty++;
+      }
+    }
+    expect(nonEmpty).toBeGreaterThan(shapes.length * 2);
   });
 });

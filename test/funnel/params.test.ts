@@ -20,13 +20,28 @@ describe('parseFunnelQuery', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toEqual([
-      'unknown parameter "plattform"; expected from, to, platform, country, appVersion, levelFunnel, levelFunnelVersion, method',
+      'unknown parameter "plattform"; expected from, to, installFrom, installTo, funnel, platform, country, appVersion, levelFunnel, levelFunnelVersion, method',
       'gameId: "a/b" is not a game id (letters, digits and _ . : @ + -)',
       'from: "2024-02-30" is not a calendar date YYYY-MM-DD',
       'to: "x" is not a calendar date YYYY-MM-DD',
       'appVersion: empty; expected one or more comma-separated values, e.g. appVersion=1.2.0',
       'levelFunnelVersion: "1.5" is not an integer (funnel versions are whole numbers, e.g. levelFunnelVersion=1,2)',
     ]);
+  });
+
+  it('reads funnel pairs and install cohorts', () => {
+    expect(parse({ from: '2024-01-01', to: '2024-01-31', funnel: 'live_v1:15, LIVE_V2:016,live_v1:15', installFrom: '2023-12-01' })).toEqual({
+      ok: true,
+      value: { gameId: 'game_1', from: '2024-01-01', to: '2024-01-31', filters: {}, install: { from: '2023-12-01' },
+        funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 15 }, { levelFunnel: 'LIVE_V2', levelFunnelVersion: 16 }] },
+    });
+    expect(parse({ from: '2024-01-01', to: '2024-01-31', funnel: 'a:b:3' })).toMatchObject({ ok: true, value: { funnelPairs: [{ levelFunnel: 'a:b', levelFunnelVersion: 3 }] } });
+    expect(parse({ from: '2024-01-01', to: '2024-01-31', funnel: ':3,x:1.5', installTo: '2024-02-30' })).toMatchObject({
+      ok: false, errors: ['installTo: "2024-02-30" is not a calendar date YYYY-MM-DD', 'funnel: ":3" is not a levelFunnel:version pair; expected levelFunnel:version pairs, e.g. funnel=live_v1:15,live_v2:16'],
+    });
+    expect(filteredBits({}, { funnelPairs: [{ levelFunnel: 'a', levelFunnelVersion: 1 }] })).toBe(3);
+    expect(filteredBits({ platform: ['ios'] }, { install: { from: '2024-01-01' } })).toBe(48);
+    expect([32, 48, 35, 3].map(rollupFor)).toEqual([32, 63, 63, 7]);
   });
 
   it('refuses reversed and overlong ranges', () => {

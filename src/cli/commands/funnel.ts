@@ -67,7 +67,9 @@ function report(result: AggregateResult, json: boolean | undefined): void {
       const rows = ok.reduce((sum, t) => sum + (t.result?.rowsWritten ?? 0), 0);
       const index = result.indexes.find((i) => i.gameId === game);
       const indexText = index
-        ? index.status === 'succeeded' ? `index rebuilt (${formatCount(index.rows ?? 0)} rows) in ${formatDuration(index.durationMs)}` : `index failed: ${(index.error ?? '').split('\n')[0]}`
+        ? index.status === 'succeeded'
+          ? `index rebuilt (${formatCount(index.rows ?? 0)} rows) in ${formatDuration(index.durationMs)}`
+          : index.status === 'skipped' ? 'index not rebuilt (a day failed)' : `index failed: ${(index.error ?? '').split('\n')[0]}`
         : 'index not rebuilt';
       printLine(`${ok.length === result.dates.length ? '✔' : '✘'} ${game}: ${ok.length}/${result.dates.length} days, ${formatCount(rows)} level_metrics_daily rows; ${indexText}`);
     }
@@ -83,6 +85,21 @@ const FILTER_OPTIONS: [FilterName, string][] = [
   ['levelFunnel', 'level-funnel'],
   ['levelFunnelVersion', 'level-funnel-version'],
 ];
+
+/** Query parameters besides the filters: API name → CLI option (commander's camelCase key is the API name). */
+const QUERY_OPTIONS: [string, string, string][] = [
+  ['installFrom', 'install-from', 'install-date cohort: players whose first register is on or after this day (YYYY-MM-DD)'],
+  ['installTo', 'install-to', 'install-date cohort: players whose first register is on or before this day (YYYY-MM-DD)'],
+  ['funnel', 'funnel', 'exact levelFunnel:version pairs, e.g. live_v1:15,live_v2:16'],
+];
+
+/** A parse error as the CLI names it: `levelFunnelVersion: …` → `--level-funnel-version: …`. */
+function cliError(error: string): string {
+  for (const [name, flag] of [...FILTER_OPTIONS, ...QUERY_OPTIONS, ['from', 'from'], ['to', 'to']] as [string, string][]) {
+    if (error.startsWith(`${name}: `) || error.startsWith(`${name} `)) return `--${flag}${error.slice(name.length)}`;
+  }
+  return error;
+}
 
 const fmt = (v: number | null, digits = 1) => (v === null ? '—' : v.toFixed(digits));
 
@@ -162,18 +179,19 @@ export function registerFunnel(program: Command): void {
     .requiredOption('--from <date>', 'first day (YYYY-MM-DD, UTC)')
     .requiredOption('--to <date>', 'last day (YYYY-MM-DD, UTC)');
   for (const [, flag] of FILTER_OPTIONS) query.option(`--${flag} <values>`, `${flag} filter, e.g. a,b`);
+  for (const [, flag, help] of QUERY_OPTIONS) query.option(`--${flag} <value>`, help);
   query
     .option('--method <method>', 'fast (pre-aggregates) or raw (silver events, the reference)', 'fast')
     .option('--json', 'the API JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const params: Record<string, unknown> = { from: opts.from, to: opts.to };
-      for (const [name] of FILTER_OPTIONS) if (opts[name] !== undefined) params[name] = opts[name];
+      for (const [name] of [...FILTER_OPTIONS, ...QUERY_OPTIONS]) if (opts[name] !== undefined) params[name] = opts[name];
       const parsed = parseFunnelQuery({ gameId: opts.game, params });
-      const errors = parsed.ok ? [] : [...parsed.errors];
+      const errors = parsed.ok ? [] : parsed.errors.map(cliError);
       const method = parseMethod(opts.method, errors);
       if (!parsed.ok || errors.length) {
         throw new GamepipeError(`invalid query: ${errors.join('; ')}`, {
-          expected: '--game G --from YYYY-MM-DD --to YYYY-MM-DD [--platform a,b] [--country …] [--app-version …] [--level-funnel …] [--level-funnel-version 1,2] [--method fast|raw]',
+          expected: '--game G --from YYYY-MM-DD --to YYYY-MM-DD [--platform a,b] [--country …] [--app-version …] [--level-funnel …] [--level-funnel-version 1,2] [--funnel live_v1:15,live_v2:16] [--install-from D] [--install-to D] [--method fast|raw]',
         });
       }
       // one question: read the Parquet snapshot, no copy into memory
@@ -181,7 +199,11 @@ export function registerFunnel(program: Command): void {
       try {
         const answer = await service.query(parsed.value, method);
         if (opts.json) return printJson(answer);
-        const filters = Object.entries(answer.filters).map(([k, v]) => `${k}=${v.join(',')}`).join(' ');
+        const filters = [
+          ...Object.entries(answer.filters).map(([k, v]) => `${k}=${v.join(',')}`),
+          ...(answer.funnelPairs ? [`funnel=${answer.funnelPairs.map((p) => `${p.levelFunnel}:${p.levelFunnelVersion}`).join(',')}`] : []),
+          ...(answer.install ? [`install=${answer.install.from ?? '…'}..${answer.install.to ?? '…'}`] : []),
+        ].join(' ');
         printLine(`${answer.gameId} ${answer.from}..${answer.to}${filters ? ` ${filters}` : ''} (${answer.method}, ${answer.tookMs} ms)`);
         if (answer.missingDays.length) {
           const shown = answer.missingDays.length > 5 ? `${answer.missingDays.slice(0, 5).join(', ')} … (${answer.missingDays.length} days)` : answer.missingDays.join(', ');

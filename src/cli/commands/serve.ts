@@ -3,7 +3,7 @@ import { loadProjectConfig } from '../../config/projectConfig.js';
 import { resolvePaths } from '../../core/paths.js';
 import { logger } from '../../core/logger.js';
 import { ConnectionRegistry, WAREHOUSE } from '../../connections/registry.js';
-import { levelFunnelRunner, withLevelFunnelSchedule } from '../../funnel/schedule.js';
+import { withPipelineSchedules } from '../../scheduler/pipelineSchedules.js';
 import { pipelineRunner } from '../../scheduler/runScheduled.js';
 import { ScheduleState } from '../../scheduler/scheduleState.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
@@ -14,7 +14,7 @@ import { runInProcessStream } from '../../stream/inProcess.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('host the scheduler (schedules in gamepipe.config.json, plus the level funnel at 02:00 UTC) and the HTTP API')
+    .description('host the scheduler (schedules in gamepipe.config.json, plus the shipped pipelines\' own, e.g. the level funnel at 02:00 UTC) and the HTTP API')
     .option('--port <n>', 'HTTP port', (v: string) => Number(v), 8080)
     .option('--host <host>', 'HTTP host (loopback unless told otherwise)', '127.0.0.1')
     .option('--no-scheduler', 'serve the API only')
@@ -26,9 +26,9 @@ export function registerServe(program: Command): void {
       const config = loadProjectConfig();
       const connections = new ConnectionRegistry(paths, process.env, config);
       const ctx = { paths, connections };
-      const schedules = withLevelFunnelSchedule(config.schedules);
+      const schedules = withPipelineSchedules(config.schedules);
       const scheduler = opts.scheduler
-        ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), levelFunnelRunner(ctx, pipelineRunner(ctx)))
+        ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), pipelineRunner(ctx))
         : undefined;
       const app = await buildApp({
         connections,
@@ -62,5 +62,7 @@ export function registerServe(program: Command): void {
       await scheduler?.stop();
       await app.close();
       await connections.closeAll();
+      // The live demo's stream has no end of its own: leave it with the process.
+      if (opts.liveDemo !== undefined) process.exit(0);
     });
 }

@@ -40,11 +40,13 @@ const documented = {
 } as const;
 
 /**
- * GET /api/games/:gameId/level-funnel?from=&to=&platform=&country=&appVersion=&levelFunnel=&levelFunnelVersion=&method=
+ * GET /api/games/:gameId/level-funnel?from=&to=&platform=&country=&appVersion=&levelFunnel=&levelFunnelVersion=
+ *     &funnel=live_v1:15,live_v2:16&installFrom=&installTo=&method=
  *
  * Per-level funnel metrics (docs/metrics.md#level-funnel), fast (pre-aggregates) by default,
  * `method=raw` for the reference computed from silver. Filters take several values
- * (`platform=ios,android` or a repeated parameter) and match case-insensitively. An unknown
+ * (`platform=ios,android` or a repeated parameter) and match case-insensitively; `funnel` selects
+ * exact (levelFunnel, version) pairs; installFrom/installTo keep an install-date cohort. An unknown
  * parameter or a malformed date is a 400 naming it; a game never aggregated is a 404.
  * One LevelFunnelService (one long-lived DuckDB) serves every request and holds the loaded
  * indexes; it is opened on the first request and closed with the app.

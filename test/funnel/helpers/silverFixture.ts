@@ -115,7 +115,9 @@ export const FUNNEL_VERSIONS = [1, 2, null] as const;
  */
 export function randomLevelEvents(
   seed: number,
-  options: { events?: number; days: string[]; users?: number; levels?: number; appVersions?: readonly (string | null)[]; funnels?: readonly (string | null)[] },
+  options: {
+    events?: number; days: string[]; users?: number; levels?: number; appVersions?: readonly (string | null)[]; funnels?: readonly (string | null)[];
+  },
 ): SilverRow[] {
   const rand = prng(seed);
   const appVersions = options.appVersions ?? APP_VERSIONS;
@@ -157,6 +159,63 @@ export function randomLevelEvents(
       const later = new Date(Date.parse(ts) + Math.floor(rand() * 600_000)).toISOString();
       rows.push({ ...rows[rows.length - 1]!, event_name: rand() < 0.6 ? 'level_complete' : 'level_failed', event_ts: later });
     }
+  }
+  return rows;
+}
+
+/** One row of the install index `{lake}/bronze/installs` (src/ingest/installs.ts): an ingestion's earliest register of a user. */
+export interface InstallRow {
+  game_id: string;
+  user_id: string;
+  install_ts: string;
+  ingestion_id: string;
+}
+
+/**
+ * Writes install-index files (one per ingestion) and a ledger record for each ingestion in
+ * `committed`; rows of other ingestions are as if that ingestion never committed.
+ */
+export async function writeInstallIndex(lake: string, rows: InstallRow[], committed: string[]): Promise<void> {
+  const dir = path.join(lake, 'bronze', 'installs');
+  const ledger = path.join(lake, '_ingestions');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(ledger, { recursive: true });
+  for (const id of committed) fs.writeFileSync(path.join(ledger, `${id}.json`), JSON.stringify({ ingestion_id: id }) + '\n');
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await conn.run("SET TimeZone = 'UTC'");
+    for (const id of [...new Set(rows.map((r) => r.ingestion_id))]) {
+      const values = rows.filter((r) => r.ingestion_id === id)
+        .map((r) => `(${[r.game_id, r.user_id].map((v) => `'${v.replaceAll("'", "''")}'`).join(', ')}, TIMESTAMPTZ '${r.install_ts}', '${id}')`);
+      await conn.run(`COPY (SELECT * FROM (VALUES ${values.join(', ')}) t(game_id, user_id, install_ts, ingestion_id))
+        TO '${path.join(dir, `part-${id}-0.parquet`)}' (FORMAT parquet)`);
+    }
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Ingestions of randomInstalls: the last one never committed. */
+export const INSTALL_INGESTIONS = { committed: ['ing-a', 'ing-b'], uncommitted: 'ing-lost' } as const;
+
+/**
+ * Install-index rows for the players of randomLevelEvents (u0…): 90% of them registered in
+ * ingestion ing-a, some again in ing-b (earlier or later: the minimum counts), some earlier in an
+ * ingestion that never committed (not counted), some in another game; 10% never registered.
+ */
+export function randomInstalls(seed: number, options: { days: string[]; users?: number }): InstallRow[] {
+  const rand = prng(seed ^ 0x5eed);
+  const rows: InstallRow[] = [];
+  const at = () => new Date(Date.parse(`${pick(rand, options.days)}T00:00:00Z`) + Math.floor(rand() * 86_400_000)).toISOString();
+  for (let i = 0; i < (options.users ?? 10); i++) {
+    const user = `u${i}`;
+    if (rand() < 0.1) continue;
+    rows.push({ game_id: 'g1', user_id: user, install_ts: at(), ingestion_id: 'ing-a' });
+    if (rand() < 0.3) rows.push({ game_id: 'g1', user_id: user, install_ts: at(), ingestion_id: 'ing-b' });
+    if (rand() < 0.15) rows.push({ game_id: 'g1', user_id: user, install_ts: at(), ingestion_id: INSTALL_INGESTIONS.uncommitted });
+    if (rand() < 0.2) rows.push({ game_id: 'other_game', user_id: user, install_ts: at(), ingestion_id: 'ing-a' });
   }
   return rows;
 }

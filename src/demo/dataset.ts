@@ -1,17 +1,18 @@
 import path from 'node:path';
-import type { ConnectionRegistry } from '../../../src/connections/registry.js';
-import type { GamepipePaths } from '../../../src/core/paths.js';
-import { writeGenerated } from '../../../src/events/generator/index.js';
-import { aggregateLevelFunnel } from '../../../src/funnel/aggregate.js';
-import { ingestFiles } from '../../../src/ingest/index.js';
-import { loadPipeline } from '../../../src/pipeline/definition.js';
-import { dateRange, runPipeline } from '../../../src/pipeline/runPipeline.js';
-import { addDays } from '../../../src/layout/render.js';
+import { fileURLToPath } from 'node:url';
+import type { ConnectionRegistry } from '../connections/registry.js';
+import type { GamepipePaths } from '../core/paths.js';
+import { writeGenerated } from '../events/generator/index.js';
+import { aggregateLevelFunnel } from '../funnel/aggregate.js';
+import { ingestFiles } from '../ingest/index.js';
+import { loadPipeline } from '../pipeline/definition.js';
+import { dateRange, runPipeline } from '../pipeline/runPipeline.js';
+import { addDays } from '../layout/render.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * A small demo dataset, built the way `npm start` builds its own: generated dirty events,
+ * A demo dataset (tests, `npm run bench:api`), built the way `npm start` builds its own: generated dirty events,
  * ingested to bronze, the daily pipeline over every day (serving tables in WAREHOUSE), then
  * the level funnel's pre-aggregates and index. Returns the days.
  */
