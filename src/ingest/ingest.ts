@@ -11,7 +11,7 @@ import { IngestionLedger, type IngestionRecord } from './ledger.js';
 import { DELIMITER_BYTE, readableByDuckDb, scanFile, type FileScan } from './scan.js';
 import { sqlString } from '../sql/quote.js';
 import { formatDay, isDate } from '../core/dates.js';
-import { moveFilesInto } from '../lake/publish.js';
+import { moveFilesInto, renameInto } from '../lake/publish.js';
 import { eventsDir } from '../lake/zones.js';
 
 /**
@@ -112,7 +112,7 @@ export function fileDayOf(file: string, ingestedAt: Date, given?: string): strin
   return formatDay(ingestedAt);
 }
 
-function newIngestionId(at: Date): string {
+export function newIngestionId(at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
@@ -221,7 +221,7 @@ FROM classified`;
 }
 
 /** One pass: every line into `target=…/ds=…/part-<ingestion>-N.parquet` under `dir`. Returns rows written. */
-function writeLinesSql(select: string, dir: string, ingestionId: string): string {
+export function writeLinesSql(select: string, dir: string, ingestionId: string): string {
   // zstd level 1: most of zstd's size gain on JSON text at a fraction of its CPU time.
   return (
     `COPY (${select}) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (target, ds), ` +
@@ -230,6 +230,25 @@ function writeLinesSql(select: string, dir: string, ingestionId: string): string
 }
 
 const isParquet = (name: string) => name.endsWith('.parquet');
+
+/**
+ * Publishes a staged ingestion (`written` holds `target=bronze|quarantine/ds=…` folders, and
+ * `installs` its staged install index file): files first (invisible until the record exists),
+ * then the ledger record. `durable` fsyncs files, folders and the record before returning (the
+ * HTTP collector answers only after that).
+ */
+export function publishIngestion(
+  ledger: IngestionLedger,
+  written: string,
+  record: IngestionRecord,
+  opts: { installs?: string | undefined; durable?: boolean } = {},
+): void {
+  const durable = opts.durable ?? false;
+  moveFilesInto(path.join(written, 'target=bronze'), eventsDir(ledger.lake, 'bronze'), { keep: isParquet, durable });
+  moveFilesInto(path.join(written, 'target=quarantine'), eventsDir(ledger.lake, 'quarantine'), { keep: isParquet, durable });
+  if (opts.installs) renameInto(opts.installs, installsFile(ledger.lake, record.ingestion_id), { durable });
+  ledger.commit(record, durable);
+}
 
 async function ingestOne(
   engine: DuckEngine,
@@ -347,21 +366,11 @@ async function ingestOne(
     }
     step('count');
     const stagedBronze = path.join(written, 'target=bronze');
-    const stagedQuarantine = path.join(written, 'target=quarantine');
     // The install index file of this ingestion (installs.ts), published with its bronze files.
     const stagedInstalls = path.join(staging, 'installs.parquet');
     if (events > 0) {
       await duck('index the registers', () => engine.run(writeInstallsSql(path.join(stagedBronze, '*', '*.parquet'), ingestionId, stagedInstalls)));
       step('installs');
-    }
-
-    // Publish: files first (invisible until the record exists), then the ledger record.
-    moveFilesInto(stagedBronze, eventsDir(ledger.lake, 'bronze'), isParquet);
-    moveFilesInto(stagedQuarantine, eventsDir(ledger.lake, 'quarantine'), isParquet);
-    if (events > 0) {
-      const installs = installsFile(ledger.lake, ingestionId);
-      fs.mkdirSync(path.dirname(installs), { recursive: true });
-      fs.renameSync(stagedInstalls, installs);
     }
     const record: IngestionRecord = {
       ingestion_id: ingestionId,
@@ -380,7 +389,7 @@ async function ingestOne(
       ingested_at: lit.ingestedAt,
       committed_at: new Date().toISOString(),
     };
-    ledger.commit(record);
+    publishIngestion(ledger, written, record, { installs: events > 0 ? stagedInstalls : undefined });
     committed = true;
     step('publish');
     logger.info({ file, ingestion: ingestionId, lines: lineCount, events, quarantined }, 'ingested');

@@ -57,6 +57,7 @@ export async function indexMissingInstalls(engine: DuckEngine, ledger: Ingestion
     const target = installsFile(ledger.lake, record.ingestion_id);
     if (fs.existsSync(target)) continue;
     const glob = path.join(eventsDir(ledger.lake, 'bronze'), '*', `part-${record.ingestion_id}-*.parquet`);
+    // hidden (file sources skip it) and unique (two ingests may index the same old ingestion)
     const tmp = hiddenSibling(target);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     await engine.run(writeInstallsSql(glob, record.ingestion_id, tmp));

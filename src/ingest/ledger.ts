@@ -199,9 +199,9 @@ export class IngestionLedger {
     return recovered;
   }
 
-  /** Makes an ingestion visible: its record appears whole, by rename. */
-  commit(record: IngestionRecord): void {
+  /** Makes an ingestion visible: its record appears whole, by rename (fsynced with its folder when durable). */
+  commit(record: IngestionRecord, durable = false): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    writeFileStaged(this.recordPath(record.content_hash), JSON.stringify(record) + '\n');
+    writeFileStaged(this.recordPath(record.content_hash), JSON.stringify(record) + '\n', { durable });
   }
 }
