@@ -284,7 +284,8 @@ function scd2Statements(output: JdbcOutput, stage: string, columns: string[], op
                  CASE WHEN ${hasPrevious} THEN greatest(s.${q(spec.validFrom)}, ${previousEnd}) ELSE ${first} END,
                  NULL, true, now()
             FROM ${q(stage)} AS s
-           WHERE NOT ${deleted} AND NOT EXISTS (SELECT 1 FROM ${target} AS c WHERE ${match('c', 's')} AND c.${cur})`,
+           WHERE NOT ${deleted} AND NOT EXISTS (SELECT 1 FROM ${target} AS c WHERE ${match('c', 's')} AND c.${cur})
+           ORDER BY ${keys.map((k) => `s.${q(k)}`).join(', ')}`,
     params: [],
   });
   if (untracked.length) {
