@@ -430,13 +430,15 @@ async function refreshLookup(session: PgSession, table: string, lookup: LookupSp
   );
   const since = state.rows[0]?.until;
   if (since !== undefined || !created) {
-    const matchCols = Object.keys(lookup.match).map((c) => `s.${q(c)}`).join(', ');
+    const matchCols = Object.keys(lookup.match).map((c) => `s.${q(c)}`);
     const dimCols = Object.values(lookup.match).map((c) => `d.${q(c)}`).join(', ');
+    const changed = `SELECT DISTINCT ${dimCols} FROM ${q(lookup.table)} AS d WHERE d.${q(lookup.loadedAt)} > coalesce($1::timestamptz, '-infinity')`;
+    // One match column: `= ANY(ARRAY(…))` probes the match index whatever the statistics say.
+    const keysChanged = matchCols.length === 1 ? `${matchCols[0]} = ANY (ARRAY(${changed}))` : `(${matchCols.join(', ')}) IN (${changed})`;
     const expr = lookupExpression(lookup);
     await session.query(
       `UPDATE ${q(table)} AS s SET ${q(lookup.column)} = ${expr}
-        WHERE (${matchCols}) IN (SELECT ${dimCols} FROM ${q(lookup.table)} AS d WHERE d.${q(lookup.loadedAt)} > coalesce($1::timestamptz, '-infinity'))
-          AND s.${q(lookup.column)} IS DISTINCT FROM ${expr}`,
+        WHERE ${keysChanged} AND s.${q(lookup.column)} IS DISTINCT FROM ${expr}`,
       [since ?? null],
     );
   }
