@@ -11,6 +11,7 @@ import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
 import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
+import { registerWarehouse } from './commands/warehouse.js';
 
 // `gamepipe … | head` closes stdout early: stop writing quietly instead of crashing mid-run.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -33,6 +34,7 @@ registerRuns(program);
 registerServe(program);
 registerStream(program);
 registerToken(program);
+registerWarehouse(program);
 
 try {
   await program.parseAsync(process.argv);
