@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { formatError, GamepipeError } from '../core/errors.js';
+import { registerCollect } from './commands/collect.js';
 import { registerEvents } from './commands/events.js';
 import { registerFunnel } from './commands/funnel.js';
+import { registerKey } from './commands/key.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRun } from './commands/run.js';
@@ -34,6 +36,8 @@ registerRuns(program);
 registerServe(program);
 registerStream(program);
 registerToken(program);
+registerKey(program);
+registerCollect(program);
 registerWarehouse(program);
 
 try {

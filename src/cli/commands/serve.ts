@@ -7,6 +7,8 @@ import { withPipelineSchedules } from '../../scheduler/pipelineSchedules.js';
 import { pipelineRunner } from '../../scheduler/runScheduled.js';
 import { ScheduleState } from '../../scheduler/scheduleState.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
+import { openCollector } from '../../collector/index.js';
+import { resolveBrokers } from '../../stream/config.js';
 import { buildApp } from '../../server/app.js';
 import { printLine } from '../output.js';
 import { runInProcessStream } from '../../stream/inProcess.js';
@@ -21,7 +23,19 @@ export function registerServe(program: Command): void {
     .option('--public-read', 'let anyone read the API and dashboard without a token (actions still need an admin token)')
     .option('--rate-limit <n>', 'requests per minute and client address', (v: string) => Number(v), 1200)
     .option('--live-demo [eventsPerSecond]', "run the in-process stream on generated events of today (the Live page's demo)", (v: string) => Number(v))
-    .action(async (opts: { port: number; host: string; scheduler: boolean; publicRead?: boolean; rateLimit: number; liveDemo?: number | true }) => {
+    .option('--no-collector', 'do not accept events on POST /v1/events')
+    .option('--brokers <list>', 'Kafka brokers for collected events (default GAMEPIPE_KAFKA_BROKERS; none: events go to bronze)')
+    .action(
+      async (opts: {
+        port: number;
+        host: string;
+        scheduler: boolean;
+        publicRead?: boolean;
+        rateLimit: number;
+        liveDemo?: number | true;
+        collector: boolean;
+        brokers?: string;
+      }) => {
       const paths = resolvePaths();
       const config = loadProjectConfig();
       const connections = new ConnectionRegistry(paths, process.env, config);
@@ -30,9 +44,11 @@ export function registerServe(program: Command): void {
       const scheduler = opts.scheduler
         ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), pipelineRunner(ctx))
         : undefined;
+      const collector = opts.collector ? await openCollector({ paths, config: config.collector, brokers: resolveBrokers(opts.brokers) }) : undefined;
       const app = await buildApp({
         connections,
         paths,
+        ...(collector ? { collector } : {}),
         ...(scheduler ? { scheduler } : {}),
         ...(opts.publicRead ? { publicRead: true } : {}),
         rateLimitPerMinute: opts.rateLimit,
@@ -61,6 +77,7 @@ export function registerServe(program: Command): void {
       logger.info('stopping');
       await scheduler?.stop();
       await app.close();
+      await collector?.close();
       await connections.closeAll();
       // The live demo's stream has no end of its own: leave it with the process.
       if (opts.liveDemo !== undefined) process.exit(0);
