@@ -54,7 +54,8 @@ export async function indexMissingInstalls(engine: DuckEngine, ledger: Ingestion
     const target = path.join(ledger.lake, installsFile(record.ingestion_id));
     if (fs.existsSync(target)) continue;
     const glob = path.join(ledger.lake, BRONZE_EVENTS, '*', `part-${record.ingestion_id}-*.parquet`);
-    const tmp = path.join(path.dirname(target), `.tmp-${record.ingestion_id}.parquet`);
+    // hidden (file sources skip it) and per process (two ingests may index the same old ingestion)
+    const tmp = path.join(path.dirname(target), `.tmp-${record.ingestion_id}-${process.pid}.parquet`);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     await engine.run(writeInstallsSql(glob, record.ingestion_id, tmp));
     fs.renameSync(tmp, target);
