@@ -24,7 +24,7 @@ export interface Workspace {
   connections: ConnectionRegistry;
   /** Writes a layout (object or text) and returns its path. */
   layout(name: string, body: unknown): string;
-  run(file: string, vars?: Vars): Promise<JobResult>;
+  run(file: string, vars?: Vars, options?: { load?: 'incremental' | 'full' }): Promise<JobResult>;
   /** Rows of a query on a named connection. */
   query<Row = Record<string, unknown>>(sql: string, connection?: string): Promise<Row[]>;
   close(): Promise<void>;
@@ -61,8 +61,8 @@ export async function createWorkspace(connectionNames: string[] = ['WAREHOUSE', 
       fs.writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body, null, 2));
       return file;
     },
-    async run(file, vars = {}) {
-      return runJob(compileLayout(loadLayout(file), vars, paths), { paths, connections });
+    async run(file, vars = {}, options = {}) {
+      return runJob(compileLayout(loadLayout(file), vars, paths), { paths, connections, ...options });
     },
     async query(sql, connection = 'WAREHOUSE') {
       return connections.get(connection).withSession(async (s) => (await s.query(sql)).rows) as never;

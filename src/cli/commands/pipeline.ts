@@ -90,12 +90,13 @@ export function registerPipeline(program: Command): void {
       const graph = buildGraph(def.layouts.map((l) => compileLayout(l, withSampleVars(l.layout, { ...def.settings.vars, ...given }), paths)));
       const nodes = graph.order.map((n) => {
         const node = graph.nodes.get(n)!;
-        return { job: n, layer: node.job.layer ?? null, dependsOn: node.dependsOn, reasons: node.reasons, stateful: node.stateful };
+        return { job: n, layer: node.job.layer ?? null, partitionedBy: node.job.layout.partitionedBy ?? null, dependsOn: node.dependsOn, reasons: node.reasons, stateful: node.stateful };
       });
       if (opts.json) return printJson({ pipeline: def.name, jobs: nodes });
       printLine(`pipeline ${def.name}: ${nodes.length} jobs`);
       for (const n of nodes) {
-        printLine(`  ${n.job}${n.layer ? ` [${n.layer}]` : ''}${n.stateful ? ' (stateful: reads its own output)' : ''}`);
+        const per = n.partitionedBy ? ` (once per ${n.partitionedBy.join(', ')}, after all its upstream tasks)` : '';
+        printLine(`  ${n.job}${n.layer ? ` [${n.layer}]` : ''}${per}${n.stateful ? ' (stateful: reads its own output)' : ''}`);
         for (const dep of n.dependsOn) printLine(`    ← ${dep}: ${n.reasons[dep]}`);
       }
     });

@@ -4,6 +4,7 @@ import { resolvePaths } from '../../core/paths.js';
 import { logger } from '../../core/logger.js';
 import { ConnectionRegistry, WAREHOUSE } from '../../connections/registry.js';
 import { withPipelineSchedules } from '../../scheduler/pipelineSchedules.js';
+import { warehouseSchedules } from '../../warehouse/schedule.js';
 import { pipelineRunner } from '../../scheduler/runScheduled.js';
 import { ScheduleState } from '../../scheduler/scheduleState.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
@@ -41,7 +42,7 @@ export function registerServe(program: Command): void {
       const config = loadProjectConfig();
       const connections = new ConnectionRegistry(paths, process.env, config);
       const ctx = { paths, connections };
-      const schedules = withPipelineSchedules(config.schedules);
+      const schedules = warehouseSchedules(withPipelineSchedules(config.schedules), process.env, paths, config);
       const scheduler = opts.scheduler
         ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), pipelineRunner(ctx))
         : undefined;

@@ -285,7 +285,8 @@ function scd2Statements(output: JdbcOutput, stage: string, columns: string[], op
                  CASE WHEN ${hasPrevious} THEN greatest(s.${q(spec.validFrom)}, ${previousEnd}) ELSE ${first} END,
                  NULL, true, now()
             FROM ${q(stage)} AS s
-           WHERE NOT ${deleted} AND NOT EXISTS (SELECT 1 FROM ${target} AS c WHERE ${match('c', 's')} AND c.${cur})`,
+           WHERE NOT ${deleted} AND NOT EXISTS (SELECT 1 FROM ${target} AS c WHERE ${match('c', 's')} AND c.${cur})
+           ORDER BY ${keys.map((k) => `s.${q(k)}`).join(', ')}`,
     params: [],
   });
   if (untracked.length) {
@@ -430,13 +431,15 @@ async function refreshLookup(session: PgSession, table: string, lookup: LookupSp
   );
   const since = state.rows[0]?.until;
   if (since !== undefined || !created) {
-    const matchCols = Object.keys(lookup.match).map((c) => `s.${q(c)}`).join(', ');
+    const matchCols = Object.keys(lookup.match).map((c) => `s.${q(c)}`);
     const dimCols = Object.values(lookup.match).map((c) => `d.${q(c)}`).join(', ');
+    const changed = `SELECT DISTINCT ${dimCols} FROM ${q(lookup.table)} AS d WHERE d.${q(lookup.loadedAt)} > coalesce($1::timestamptz, '-infinity')`;
+    // One match column: `= ANY(ARRAY(…))` probes the match index whatever the statistics say.
+    const keysChanged = matchCols.length === 1 ? `${matchCols[0]} = ANY (ARRAY(${changed}))` : `(${matchCols.join(', ')}) IN (${changed})`;
     const expr = lookupExpression(lookup);
     await session.query(
       `UPDATE ${q(table)} AS s SET ${q(lookup.column)} = ${expr}
-        WHERE (${matchCols}) IN (SELECT ${dimCols} FROM ${q(lookup.table)} AS d WHERE d.${q(lookup.loadedAt)} > coalesce($1::timestamptz, '-infinity'))
-          AND s.${q(lookup.column)} IS DISTINCT FROM ${expr}`,
+        WHERE ${keysChanged} AND s.${q(lookup.column)} IS DISTINCT FROM ${expr}`,
       [since ?? null],
     );
   }
