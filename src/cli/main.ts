@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { formatError, GamepipeError } from '../core/errors.js';
+import { registerCollect } from './commands/collect.js';
 import { registerEvents } from './commands/events.js';
 import { registerFunnel } from './commands/funnel.js';
+import { registerKey } from './commands/key.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRun } from './commands/run.js';
@@ -11,6 +13,7 @@ import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
 import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
+import { registerWarehouse } from './commands/warehouse.js';
 
 // `gamepipe … | head` closes stdout early: stop writing quietly instead of crashing mid-run.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -33,6 +36,9 @@ registerRuns(program);
 registerServe(program);
 registerStream(program);
 registerToken(program);
+registerKey(program);
+registerCollect(program);
+registerWarehouse(program);
 
 try {
   await program.parseAsync(process.argv);

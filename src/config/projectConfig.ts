@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { GamepipeError } from '../core/errors.js';
+import { collectorConfigSchema } from '../collector/limits.js';
 import { toJsonPath } from '../layout/load.js';
 
 /**
@@ -38,6 +39,8 @@ const configSchema = z.strictObject({
     .default({}),
   /** Pipelines run by `gamepipe serve` (see src/scheduler). */
   schedules: z.array(scheduleSchema).default([]),
+  /** The HTTP collector's limits and per-game event mappings (docs/collector.md). */
+  collector: collectorConfigSchema.optional(),
 });
 
 export type ProjectConfig = z.infer<typeof configSchema>;
@@ -59,5 +62,11 @@ export function loadProjectConfig(env: NodeJS.ProcessEnv = process.env): Project
     const issue = parsed.error.issues[0]!;
     throw new GamepipeError(issue.message, { file, jsonPath: toJsonPath(issue.path) });
   }
-  return parsed.data;
+  const config = parsed.data;
+  // Mapping files are named relative to the config file.
+  if (config.collector) {
+    const dir = path.dirname(file);
+    config.collector.mappings = Object.fromEntries(Object.entries(config.collector.mappings).map(([game, f]) => [game, path.resolve(dir, f)]));
+  }
+  return config;
 }

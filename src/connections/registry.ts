@@ -9,6 +9,13 @@ import { hidePassword } from './url.js';
 /** The serving tables' connection; always known, embedded unless given a URL. */
 export const WAREHOUSE = 'WAREHOUSE';
 
+/**
+ * Connections that fall back to an embedded database when no URL is given: the serving tables,
+ * and the two operational databases the shipped warehouse pipeline reads (docs/warehouse.md),
+ * so its demo and tests run with nothing configured.
+ */
+export const EMBEDDED_BY_DEFAULT: readonly string[] = [WAREHOUSE, 'USER_SERVICE', 'GAME_SERVICE'];
+
 /** `GAMEPIPE_CONN_WAREHOUSE` for the connection named WAREHOUSE (like Airflow's AIRFLOW_CONN_<ID>). */
 export function connectionEnvVar(name: string): string {
   return `GAMEPIPE_CONN_${name.toUpperCase()}`;
@@ -45,7 +52,7 @@ export class ConnectionRegistry {
     if (fromEnv !== undefined) return fromEnv === '' || fromEnv === 'embedded' ? null : fromEnv;
     const declared = Object.entries(this.config.connections).find(([name]) => name.toUpperCase() === key);
     if (declared) return declared[1].url ?? null;
-    return key === WAREHOUSE ? null : undefined;
+    return EMBEDDED_BY_DEFAULT.includes(key) ? null : undefined;
   }
 
   describe(name: string): ConnectionInfo {

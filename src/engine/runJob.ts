@@ -11,6 +11,8 @@ import { writeFileOutput } from './outputs/fileOutput.js';
 import { writeJdbcOutput } from './outputs/jdbcOutput.js';
 import { registerFileSource } from './sources/fileSource.js';
 import { loadJdbcSource } from './sources/jdbcSource.js';
+import { incrementalQuery, readHorizon, readWatermark, saveWatermarks, watermarkKey, type WatermarkAdvance } from './sources/watermarks.js';
+import { WAREHOUSE } from '../connections/registry.js';
 import { sqlError } from './sqlErrors.js';
 
 /** The table holding the transform's result inside the job's DuckDB database. */
@@ -21,6 +23,8 @@ export interface SourceStats {
   kind: 'file' | 'jdbc';
   /** Rows read, when known without an extra scan (Parquet metadata, jdbc copies). */
   rows: number | null;
+  /** An incremental jdbc source: its watermark key, the watermark read from (null: whole table) and the one stored. */
+  incremental?: { system: string; table: string; from: string | null; to: string };
 }
 
 export interface JobResult {
@@ -30,6 +34,8 @@ export interface JobResult {
   sources: SourceStats[];
   rowsRead: number;
   rowsWritten: number;
+  /** `full` when every incremental source was read whole (a full load, or a first run). */
+  load: 'incremental' | 'full';
   /** What was replaced: partitions for file outputs, rows deleted for jdbc outputs. */
   replaced: { partitions?: string[]; rowsDeleted?: number };
   target: string;
@@ -45,6 +51,8 @@ export interface RunContext {
   threads?: number;
   /** DuckDB memory limit of the job (e.g. '2GB'); beyond it DuckDB spills to $GAMEPIPE_HOME/tmp/duckdb. Default is DuckDB's (80% of RAM). */
   memoryLimit?: string;
+  /** Incremental jdbc sources read only rows past their watermark (default), or everything (`full`). */
+  load?: 'incremental' | 'full';
 }
 
 /** Executes one compiled job: sources → DuckDB transform → output write. */
@@ -60,6 +68,9 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
   });
   try {
     const sources: SourceStats[] = [];
+    const advances: WatermarkAdvance[] = [];
+    // Watermarks live in WAREHOUSE; opened only by jobs with incremental sources.
+    const watermarks = () => ctx.connections.get(WAREHOUSE);
     for (const compiled of job.sources) {
       const sourceContext = { ...context, jsonPath: compiled.jsonPath };
       try {
@@ -67,10 +78,22 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
           const registered = await registerFileSource(engine, compiled.source, compiled.path, { ...sourceContext, jsonPath: `${compiled.jsonPath}.path` });
           sources.push({ name: compiled.source.name, kind: 'file', rows: registered.rows });
         } else {
-          const adapter = ctx.connections.get(compiled.source.connection);
-          const optional = compiled.source.required === false ? compiled.source.columns : undefined;
-          const loaded = await loadJdbcSource(engine, adapter, compiled.source.name, compiled.query, tmp, { ...sourceContext, jsonPath: `${compiled.jsonPath}.query` }, optional);
-          sources.push({ name: compiled.source.name, kind: 'jdbc', rows: loaded.rows });
+          const source = compiled.source;
+          const adapter = ctx.connections.get(source.connection);
+          const optional = source.required === false ? source.columns : undefined;
+          let query = compiled.query;
+          let incremental: SourceStats['incremental'];
+          if (source.incremental) {
+            const key = watermarkKey(source, job.name);
+            const from = ctx.load === 'full' ? null : await readWatermark(watermarks(), key);
+            const to = await readHorizon(adapter);
+            if (from !== null) query = incrementalQuery(query, source, from);
+            incremental = { system: key.system, table: key.table, from, to };
+            advances.push({ key, watermark: to, rows: 0, full: from === null });
+          }
+          const loaded = await loadJdbcSource(engine, adapter, source.name, query, tmp, { ...sourceContext, jsonPath: `${compiled.jsonPath}.query` }, optional, source.table);
+          if (incremental) advances[advances.length - 1]!.rows = loaded.rows;
+          sources.push({ name: source.name, kind: 'jdbc', rows: loaded.rows, ...(incremental ? { incremental } : {}) });
         }
       } catch (err) {
         throw withErrorContext(err, { ...sourceContext, jsonPath: `${compiled.jsonPath}.${compiled.kind === 'file' ? 'path' : 'connection'}` });
@@ -102,6 +125,7 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
       logger.warn({ job: job.name, check: failed.name, failingRows: failed.failingRows, sample: failed.sample }, `check ${failed.name} failed: ${failed.message}`);
     }
 
+    const load = advances.every((a) => a.full) ? 'full' : 'incremental';
     let rowsWritten: number;
     let replaced: JobResult['replaced'];
     let target: string;
@@ -114,10 +138,17 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
       rowsWritten = written.rowsWritten;
       replaced = output.output.mode === 'overwritePartitions' ? { partitions: written.partitions } : {};
       target = output.path;
+      if (advances.length) await watermarks().transaction((session) => saveWatermarks(session, advances));
     } else {
       const output = job.output.output;
       const adapter = ctx.connections.get(output.connection);
-      const written = await writeJdbcOutput(engine, OUTPUT_RELATION, adapter, output, tmp, context);
+      // Watermarks advance in the same transaction as the rows they cover when both live in WAREHOUSE.
+      const together = advances.length > 0 && adapter === watermarks();
+      const written = await writeJdbcOutput(engine, OUTPUT_RELATION, adapter, output, tmp, context, {
+        fullLoad: load === 'full',
+        ...(together ? { afterMerge: (session) => saveWatermarks(session, advances) } : {}),
+      });
+      if (!together && advances.length) await watermarks().transaction((session) => saveWatermarks(session, advances));
       rowsWritten = written.rowsWritten;
       replaced = { rowsDeleted: written.rowsDeleted };
       target = `${output.connection}.${output.table}`;
@@ -130,6 +161,7 @@ export async function runJob(job: CompiledJob, ctx: RunContext): Promise<JobResu
       sources,
       rowsRead,
       rowsWritten,
+      load,
       replaced,
       target,
       checks: checkResults,

@@ -1,25 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { formatError, GamepipeError } from '../core/errors.js';
+import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { WAREHOUSE } from '../connections/registry.js';
-import { compileLayout } from '../engine/compile.js';
 import { DuckEngine, sqlString } from '../engine/duckdb.js';
-import { runJob, type RunContext } from '../engine/runJob.js';
-import { loadLayout } from '../layout/load.js';
+import type { RunContext } from '../engine/runJob.js';
 import { loadPipeline } from '../pipeline/definition.js';
 import type { ProgressReporter } from '../pipeline/progress.js';
-import { RunLog } from '../pipeline/runLog.js';
-import { runPipeline, type PipelineRunResult } from '../pipeline/runPipeline.js';
-import { checkGameId, FUNNEL_INDEX_LAYOUT, FUNNEL_PIPELINE_DIR, isGameId, silverDayDir, silverFiles, silverDays } from './paths.js';
+import { runPipeline, type PipelineRunResult, type TaskOutcome } from '../pipeline/runPipeline.js';
+import { checkGameId, FUNNEL_PIPELINE_DIR, isGameId, silverDayDir, silverFiles, silverDays } from './paths.js';
 
 /**
- * Aggregation of the level funnel: for each (game, day), the pipeline `pipelines/funnel`
- * (silver → gold/level_players in the lake → level_metrics_daily in WAREHOUSE, each step
- * replacing only that game's day), then one rebuild of each touched game's query index from
- * all its days. Everything is set-based SQL in DuckDB and bulk COPY into PostgreSQL; re-running
- * any day gives the same rows; silver is only read.
+ * Aggregation of the level funnel: one run of the pipeline `pipelines/funnel` over every
+ * (game, day): silver → gold/level_players in the lake → level_metrics_daily in WAREHOUSE, each
+ * step replacing only that game's day, and the game's query index (keyed by gameId alone),
+ * rebuilt from all its days once that game's day tasks have succeeded. Everything is set-based
+ * SQL in DuckDB and bulk COPY into PostgreSQL; re-running any day gives the same rows; silver is
+ * only read.
  */
 
 export const FUNNEL_PIPELINE_NAME = 'funnel';
@@ -64,7 +60,8 @@ export interface AggregateOptions {
 
 export interface IndexOutcome {
   gameId: string;
-  status: 'succeeded' | 'failed';
+  /** skipped: a day task of the game failed (the index keeps its previous snapshot). */
+  status: 'succeeded' | 'failed' | 'skipped';
   rows?: number;
   durationMs: number;
   error?: string;
@@ -128,42 +125,23 @@ export async function aggregateLevelFunnel(ctx: RunContext, options: AggregateOp
     ...(options.reporter ? { reporter: options.reporter } : {}),
     ...(options.resume ? { fromFailure: true } : {}),
   });
-  // The index reflects whatever days succeeded: rebuild it for every game that has any.
-  const touched = games.filter((g) => pipeline.tasks.some((t) => t.vars.gameId === g && t.status === 'succeeded'));
-  const indexes: IndexOutcome[] = [];
-  for (const gameId of touched) indexes.push(await rebuildFunnelIndex(ctx, gameId, pipeline.pipelineRunId));
+  const indexes = pipeline.tasks.filter((t) => t.job === INDEX_JOB).map(indexOutcome);
+  return { ok: pipeline.ok, games, dates, pipeline, indexes, durationMs: Date.now() - started };
+}
+
+function indexOutcome(task: TaskOutcome): IndexOutcome {
   return {
-    ok: pipeline.ok && indexes.every((i) => i.status === 'succeeded'),
-    games,
-    dates,
-    pipeline,
-    indexes,
-    durationMs: Date.now() - started,
+    gameId: task.vars.gameId!,
+    status: task.status,
+    ...(task.result ? { rows: task.result.rowsWritten } : {}),
+    durationMs: task.result?.durationMs ?? 0,
+    ...(task.error ? { error: task.error } : {}),
   };
 }
 
-/**
- * Rebuilds one game's query index from every day of its per-player rows (one DuckDB job, one
- * atomic folder swap), recorded in the run log as funnel/level_funnel_index and serialized per
- * game with the same advisory lock mechanism as pipeline jobs.
- */
-export async function rebuildFunnelIndex(ctx: RunContext, gameId: string, pipelineRunId: string = randomUUID()): Promise<IndexOutcome> {
+/** Rebuilds one game's query index from every day of its per-player rows: the index job alone, through the runner. */
+export async function rebuildFunnelIndex(ctx: RunContext, gameId: string): Promise<IndexOutcome> {
   checkGameId(gameId);
-  const started = Date.now();
-  const adapter = ctx.connections.get(WAREHOUSE);
-  const runLog = new RunLog(adapter);
-  const vars = { gameId };
-  return adapter.withLock(`gamepipe:job:${FUNNEL_PIPELINE_NAME}:${INDEX_JOB}:gameId=${gameId}`, async () => {
-    const runId = await runLog.start({ pipelineRunId, pipeline: FUNNEL_PIPELINE_NAME, job: INDEX_JOB, vars });
-    try {
-      const job = compileLayout(loadLayout(FUNNEL_INDEX_LAYOUT), vars, ctx.paths);
-      const result = await runJob(job, ctx);
-      await runLog.finish(runId, { status: 'succeeded', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten });
-      return { gameId, status: 'succeeded' as const, rows: result.rowsWritten, durationMs: Date.now() - started };
-    } catch (err) {
-      const error = formatError(err);
-      await runLog.finish(runId, { status: 'failed', error });
-      return { gameId, status: 'failed' as const, durationMs: Date.now() - started, error };
-    }
-  });
+  const pipeline = await runPipeline(loadPipeline(FUNNEL_PIPELINE_DIR), ctx, { varSets: [{ gameId }], only: [INDEX_JOB], concurrency: 1 });
+  return indexOutcome(pipeline.tasks[0]!);
 }

@@ -11,7 +11,7 @@ import { DIMENSIONS, FILTER_NAMES, filteredBits, INSTALL_BIT, type FilterName, t
 import { levelFunnelIndexDir, parquetFiles } from './paths.js';
 
 /**
- * The fast path over a game's index (layouts/funnel/level_funnel_index.json: one Parquet
+ * The fast path over a game's index (pipelines/funnel/index/level_funnel_index.json: one Parquet
  * snapshot, sorted, rebuilt after each aggregation; the template explains its parts).
  *
  * A new snapshot (noticed with one directory listing per question) is queried at once straight
@@ -133,7 +133,7 @@ export class FunnelIndexCache {
     } catch (err) {
       throw new GamepipeError(`cannot read the level funnel index of game ${gameId}: ${(err as Error).message}`, {
         file: levelFunnelIndexDir(this.paths, gameId),
-        expected: 'a snapshot written by layouts/funnel/level_funnel_index.json (gamepipe funnel aggregate rebuilds it)',
+        expected: 'a snapshot written by pipelines/funnel/index/level_funnel_index.json (gamepipe funnel aggregate rebuilds it)',
       }, { cause: err });
     }
     const index: LoadedIndex = {

@@ -1,6 +1,6 @@
 /**
  * The level funnel (docs/metrics.md#level-funnel): daily pre-aggregation of level events
- * (pipelines/funnel), a per-game query index (layouts/funnel), and one query service with two
+ * (pipelines/funnel, with a per-game query index keyed by game alone), and one query service with two
  * paths — raw over silver (the reference) and fast over the pre-aggregates — returning the same
  * per-level metrics.
  */
@@ -8,5 +8,4 @@ export { aggregateLevelFunnel, listGamesWithLevelEvents, rebuildFunnelIndex, FUN
 export { levelMetrics, ratio, BASE_FIELDS, type LevelBase, type LevelMetrics } from './metrics.js';
 export { parseFunnelQuery, parseMethod, DIMENSIONS, FILTER_NAMES, type FunnelQuery, type FunnelFilters, type FunnelMethod } from './params.js';
 export { LevelFunnelService, FunnelNotAggregatedError, type FunnelAnswer } from './service.js';
-export { levelFunnelRunner, LEVEL_FUNNEL_SCHEDULE, withLevelFunnelSchedule } from './schedule.js';
 export { writeSyntheticLevelEvents, type SyntheticOptions } from './synthetic.js';

@@ -6,10 +6,11 @@ import type { GamepipePaths } from '../core/paths.js';
 /** Where the level funnel's definitions and data live. */
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-/** The daily pipeline: silver → gold/level_players → level_metrics_daily (vars gameId, logDate). */
+/**
+ * The funnel pipeline: silver → gold/level_players → level_metrics_daily per (gameId, logDate),
+ * and the per-game query index (index/level_funnel_index.json, keyed by gameId) after them.
+ */
 export const FUNNEL_PIPELINE_DIR = path.join(ROOT, 'pipelines', 'funnel');
-/** The per-game query index, rebuilt from every day of gold/level_players. */
-export const FUNNEL_INDEX_LAYOUT = path.join(ROOT, 'layouts', 'funnel', 'level_funnel_index.json');
 /** The serving table in WAREHOUSE. */
 export const LEVEL_METRICS_TABLE = 'level_metrics_daily';
 

@@ -109,7 +109,7 @@ export function fileDayOf(file: string, ingestedAt: Date, given?: string): strin
   return ingestedAt.toISOString().slice(0, 10);
 }
 
-function newIngestionId(at: Date): string {
+export function newIngestionId(at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
@@ -218,7 +218,7 @@ FROM classified`;
 }
 
 /** One pass: every line into `target=…/ds=…/part-<ingestion>-N.parquet` under `dir`. Returns rows written. */
-function writeLinesSql(select: string, dir: string, ingestionId: string): string {
+export function writeLinesSql(select: string, dir: string, ingestionId: string): string {
   // zstd level 1: most of zstd's size gain on JSON text at a fraction of its CPU time.
   return (
     `COPY (${select}) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (target, ds), ` +
@@ -236,14 +236,55 @@ function stagedFiles(dir: string): string[] {
     .sort();
 }
 
-function moveInto(stagedDir: string, target: string): number {
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function moveInto(stagedDir: string, target: string, durable: boolean): number {
   const files = stagedFiles(stagedDir);
+  const dirs = new Set<string>();
   for (const rel of files) {
     const dest = path.join(target, rel);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
+    if (durable) fsyncPath(path.join(stagedDir, rel));
     fs.renameSync(path.join(stagedDir, rel), dest);
+    dirs.add(path.dirname(dest));
+  }
+  if (durable) {
+    for (const dir of dirs) fsyncPath(dir);
+    if (dirs.size) fsyncPath(target);
   }
   return files.length;
+}
+
+/**
+ * Publishes a staged ingestion (`written` holds `target=bronze|quarantine/ds=…` folders, and
+ * `installs` its staged install index file): files first (invisible until the record exists),
+ * then the ledger record. `durable` fsyncs files, folders and the record before returning (the
+ * HTTP collector answers only after that).
+ */
+export function publishIngestion(
+  ledger: IngestionLedger,
+  written: string,
+  record: IngestionRecord,
+  opts: { installs?: string | undefined; durable?: boolean } = {},
+): void {
+  const durable = opts.durable ?? false;
+  moveInto(path.join(written, 'target=bronze'), path.join(ledger.lake, BRONZE_EVENTS), durable);
+  moveInto(path.join(written, 'target=quarantine'), path.join(ledger.lake, QUARANTINE_EVENTS), durable);
+  if (opts.installs) {
+    const installs = path.join(ledger.lake, installsFile(record.ingestion_id));
+    fs.mkdirSync(path.dirname(installs), { recursive: true });
+    if (durable) fsyncPath(opts.installs);
+    fs.renameSync(opts.installs, installs);
+    if (durable) fsyncPath(path.dirname(installs));
+  }
+  ledger.commit(record, durable);
 }
 
 async function ingestOne(
@@ -362,21 +403,11 @@ async function ingestOne(
     }
     step('count');
     const stagedBronze = path.join(written, 'target=bronze');
-    const stagedQuarantine = path.join(written, 'target=quarantine');
     // The install index file of this ingestion (installs.ts), published with its bronze files.
     const stagedInstalls = path.join(staging, 'installs.parquet');
     if (events > 0) {
       await duck('index the registers', () => engine.run(writeInstallsSql(path.join(stagedBronze, '*', '*.parquet'), ingestionId, stagedInstalls)));
       step('installs');
-    }
-
-    // Publish: files first (invisible until the record exists), then the ledger record.
-    moveInto(stagedBronze, path.join(ledger.lake, BRONZE_EVENTS));
-    moveInto(stagedQuarantine, path.join(ledger.lake, QUARANTINE_EVENTS));
-    if (events > 0) {
-      const installs = path.join(ledger.lake, installsFile(ingestionId));
-      fs.mkdirSync(path.dirname(installs), { recursive: true });
-      fs.renameSync(stagedInstalls, installs);
     }
     const record: IngestionRecord = {
       ingestion_id: ingestionId,
@@ -395,7 +426,7 @@ async function ingestOne(
       ingested_at: lit.ingestedAt,
       committed_at: new Date().toISOString(),
     };
-    ledger.commit(record);
+    publishIngestion(ledger, written, record, { installs: events > 0 ? stagedInstalls : undefined });
     committed = true;
     step('publish');
     logger.info({ file, ingestion: ingestionId, lines: lineCount, events, quarantined }, 'ingested');

@@ -204,12 +204,26 @@ export class IngestionLedger {
     return recovered;
   }
 
-  /** Makes an ingestion visible: its record appears whole, by rename. */
-  commit(record: IngestionRecord): void {
+  /** Makes an ingestion visible: its record appears whole, by rename (fsynced with its folder when durable). */
+  commit(record: IngestionRecord, durable = false): void {
     fs.mkdirSync(this.dir, { recursive: true });
     const target = this.recordPath(record.content_hash);
     const tmp = path.join(this.dir, `.tmp-${record.ingestion_id}.json`);
-    fs.writeFileSync(tmp, JSON.stringify(record) + '\n');
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, JSON.stringify(record) + '\n');
+      if (durable) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, target);
+    if (durable) {
+      const dirFd = fs.openSync(this.dir, 'r');
+      try {
+        fs.fsyncSync(dirFd);
+      } finally {
+        fs.closeSync(dirFd);
+      }
+    }
   }
 }

@@ -22,14 +22,18 @@ export function toJsonPath(segments: readonly PropertyKey[]): string {
   );
 }
 
-function describeIssue(issue: z.core.$ZodIssue): { jsonPath: string; message: string; expected: string } {
+/** A zod issue in words: where (JSON path), what is wrong, what was expected. */
+export function describeIssue(
+  issue: z.core.$ZodIssue,
+  format = 'the layout format (see docs/layouts.md)',
+): { jsonPath: string; message: string; expected: string } {
   const jsonPath = toJsonPath(issue.path);
   switch (issue.code) {
     case 'unrecognized_keys':
       return {
         jsonPath,
         message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
-        expected: 'only the keys of the layout format (see docs/layouts.md)',
+        expected: `only the keys of ${format}`,
       };
     case 'invalid_value':
       return { jsonPath, message: 'invalid value', expected: `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` };
@@ -42,17 +46,20 @@ function describeIssue(issue: z.core.$ZodIssue): { jsonPath: string; message: st
   }
 }
 
-/** Parses layout JSON text; every problem names the file and the JSON path. */
-export function parseLayout(text: string, file: string): Layout {
+/**
+ * Parses JSON text with a zod schema; every problem names the file and the JSON path
+ * (`format` names the file format in the "expected" of unknown keys).
+ */
+export function parseJsonWith<S extends z.ZodType>(schema: S, text: string, file: string, format: string, what: string): z.infer<S> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new GamepipeError(`not valid JSON: ${(err as Error).message}`, { file, expected: 'a JSON object' });
+    throw new GamepipeError(`not valid JSON: ${(err as Error).message}`, { file, expected: what });
   }
-  const result = layoutSchema.safeParse(json);
+  const result = schema.safeParse(json);
   if (!result.success) {
-    const issues = result.error.issues.map(describeIssue);
+    const issues = result.error.issues.map((i) => describeIssue(i, format));
     const first = issues[0]!;
     const more = issues.slice(1).map((i) => `  ${i.jsonPath}: ${i.message} (expected ${i.expected})`);
     throw new GamepipeError(first.message, {
@@ -63,6 +70,11 @@ export function parseLayout(text: string, file: string): Layout {
     });
   }
   return result.data;
+}
+
+/** Parses layout JSON text; every problem names the file and the JSON path. */
+export function parseLayout(text: string, file: string): Layout {
+  return parseJsonWith(layoutSchema, text, file, 'the layout format (see docs/layouts.md)', 'a JSON object');
 }
 
 export function loadLayout(file: string): LoadedLayout {

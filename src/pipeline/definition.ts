@@ -1,14 +1,30 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { scheduleSchema } from '../config/projectConfig.js';
 import { GamepipeError } from '../core/errors.js';
 import { loadLayout, toJsonPath, type LoadedLayout } from '../layout/load.js';
+import { fileSourceSchema } from '../layout/schema.js';
 
 /**
  * A pipeline is a folder of layouts (`pipelines/daily/{etl,std,cons}/*.json`, any depth) with
  * an optional `pipeline.json` for its settings. The order of jobs is not written anywhere:
  * it is inferred from what each layout reads and writes (see graph.ts).
  */
+
+/**
+ * How to find the values of a var a run does not give (dynamic partitions): a DuckDB query over
+ * file sources, rendered with the run's vars; its first column's distinct non-null values each
+ * become one var set (e.g. every game with level events on logDate).
+ */
+const partitionValuesSchema = z.strictObject({
+  description: z.string().optional(),
+  inputSources: z.array(fileSourceSchema).default([]),
+  sql: z.string().min(1),
+});
+
+export type PartitionValues = z.infer<typeof partitionValuesSchema>;
+
 const pipelineFileSchema = z.strictObject({
   $schema: z.string().optional(),
   description: z.string().optional(),
@@ -19,6 +35,10 @@ const pipelineFileSchema = z.strictObject({
   /** Attempts for a transient error (connection reset, lock timeout…), backoff doubling from retryDelayMs. */
   retries: z.number().int().min(0).max(10).optional(),
   retryDelayMs: z.number().int().min(0).optional(),
+  /** Per var: the query listing its values when a run does not give it. */
+  partitions: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a var name'), partitionValuesSchema).optional(),
+  /** The schedule `gamepipe serve` fires for this pipeline unless gamepipe.config.json schedules it. */
+  schedule: scheduleSchema.omit({ pipeline: true }).optional(),
 });
 
 export type PipelineSettings = z.infer<typeof pipelineFileSchema>;
@@ -45,6 +65,10 @@ export function pipelineOfLayout(file: string): string {
   }
 }
 
+/** The pipelines shipped with gamepipe (daily, funnel). */
+export const SHIPPED_PIPELINES = path.resolve(import.meta.dirname, '../../pipelines');
+export const DEFAULT_SEARCH_ROOTS = ['pipelines', SHIPPED_PIPELINES];
+
 /** Finds a pipeline by folder path, or by name under ./pipelines or the shipped pipelines/. */
 export function resolvePipelineDir(nameOrPath: string, searchRoots: string[]): string {
   const candidates = [nameOrPath, ...searchRoots.map((root) => path.join(root, nameOrPath))];
@@ -65,7 +89,7 @@ function layoutFiles(dir: string): string[] {
     .sort();
 }
 
-export function loadPipeline(nameOrPath: string, searchRoots: string[] = ['pipelines']): PipelineDefinition {
+export function loadPipeline(nameOrPath: string, searchRoots: string[] = DEFAULT_SEARCH_ROOTS): PipelineDefinition {
   const dir = resolvePipelineDir(nameOrPath, searchRoots);
   const settingsFile = path.join(dir, PIPELINE_FILE);
   let settings: PipelineSettings = {};

@@ -5,7 +5,7 @@ import { WAREHOUSE } from '../connections/registry.js';
 import type { CompiledJob } from '../engine/compile.js';
 import { runJob, type JobResult, type RunContext } from '../engine/runJob.js';
 import type { Vars } from '../layout/vars.js';
-import { RunLog, varsKey } from './runLog.js';
+import { extractRecord, RunLog, varsKey } from './runLog.js';
 import { isTransientError } from './transient.js';
 
 /**
@@ -75,7 +75,8 @@ export async function executeJob(execution: JobExecution, ctx: RunContext, polic
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await runJob(job, ctx);
-        await runLog.finish(runId, { status: 'succeeded', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten });
+        const extract = extractRecord(result);
+        await runLog.finish(runId, { status: 'succeeded', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, ...(extract ? { extract } : {}) });
         return { status: 'succeeded', attempts: attempt, runId, result };
       } catch (err) {
         const error = formatError(err);

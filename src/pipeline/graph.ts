@@ -69,6 +69,11 @@ function readsOutputOf(reader: CompiledJob, writer: CompiledJob): string | null 
       if (read.has(table.table) || read.has(table.base)) return `reads ${table.connection}.${writer.output.kind === 'jdbc' ? writer.output.output.table : ''}`;
     }
   }
+  // An output's point-in-time lookups read the looked-up table in the output's connection.
+  if (table && reader.output.kind === 'jdbc' && reader.output.output.connection.toUpperCase() === table.connection) {
+    const looked = (reader.output.output.lookups ?? []).map((l) => l.table.toLowerCase());
+    if (reader !== writer && (looked.includes(table.table) || looked.includes(table.base))) return `looks up ${table.connection}.${table.table}`;
+  }
   return null;
 }
 

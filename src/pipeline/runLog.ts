@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PgAdapter } from '../connections/adapter.js';
+import type { JobResult } from '../engine/runJob.js';
 
 /**
  * `etl_run_log` in the WAREHOUSE connection: one row per job execution (each retry attempt
@@ -21,6 +22,27 @@ export interface RunLogRow {
   started_at: string;
   ended_at: string | null;
   error: string | null;
+}
+
+/** The seed warehouse's run-log columns: the job's (first) incremental source and its row counts. */
+export interface ExtractRecord {
+  sourceSystem: string;
+  tableName: string;
+  recordsExtracted: number;
+  recordsLoaded: number;
+}
+
+/** The extract record of a job result that read incremental sources (else undefined). */
+export function extractRecord(result: JobResult): ExtractRecord | undefined {
+  const incremental = result.sources.filter((s) => s.incremental);
+  const first = incremental[0]?.incremental;
+  if (!first) return undefined;
+  return {
+    sourceSystem: first.system,
+    tableName: first.table,
+    recordsExtracted: incremental.reduce((sum, s) => sum + (s.rows ?? 0), 0),
+    recordsLoaded: result.rowsWritten,
+  };
 }
 
 /** A stable text key for a set of vars (sorted), used to find earlier runs of the same job. */
@@ -53,6 +75,10 @@ export class RunLog {
         ended_at timestamptz,
         error text
       )`);
+      // Warehouse extracts (incremental jdbc sources): what was read from which source table, and loaded.
+      await s.query(`ALTER TABLE etl_run_log
+        ADD COLUMN IF NOT EXISTS source_system text, ADD COLUMN IF NOT EXISTS table_name text,
+        ADD COLUMN IF NOT EXISTS records_extracted bigint, ADD COLUMN IF NOT EXISTS records_loaded bigint`);
       await s.query('CREATE INDEX IF NOT EXISTS etl_run_log_job_idx ON etl_run_log (pipeline, job, vars_key, started_at DESC)');
       await s.query('CREATE INDEX IF NOT EXISTS etl_run_log_started_idx ON etl_run_log (started_at DESC)');
     });
@@ -85,13 +111,16 @@ export class RunLog {
     );
   }
 
-  async finish(runId: string, outcome: { status: 'succeeded' | 'failed'; rowsRead?: number; rowsWritten?: number; error?: string }): Promise<void> {
+  async finish(runId: string, outcome: { status: 'succeeded' | 'failed'; rowsRead?: number; rowsWritten?: number; error?: string; extract?: ExtractRecord }): Promise<void> {
+    const x = outcome.extract;
     await this.adapter.withSession((s) =>
       s.query(
         // A run that succeeded after retries keeps the last transient error, for the record.
-        `UPDATE etl_run_log SET status = $2, rows_read = $3, rows_written = $4, error = coalesce($5, error), ended_at = clock_timestamp()
+        `UPDATE etl_run_log SET status = $2, rows_read = $3, rows_written = $4, error = coalesce($5, error), ended_at = clock_timestamp(),
+                source_system = $6, table_name = $7, records_extracted = $8, records_loaded = $9
          WHERE run_id = $1`,
-        [runId, outcome.status, outcome.rowsRead ?? null, outcome.rowsWritten ?? null, outcome.error ?? null],
+        [runId, outcome.status, outcome.rowsRead ?? null, outcome.rowsWritten ?? null, outcome.error ?? null,
+          x?.sourceSystem ?? null, x?.tableName ?? null, x?.recordsExtracted ?? null, x?.recordsLoaded ?? null],
       ),
     );
   }

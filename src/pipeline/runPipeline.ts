@@ -12,6 +12,7 @@ import type { PipelineDefinition } from './definition.js';
 import { executeDag, type DagTask } from './executeDag.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS, executeJob, runVars } from './executeJob.js';
 import { buildGraph, danglingReads, type JobGraph } from './graph.js';
+import { expandVarSets } from './partitionValues.js';
 import { SilentProgress, type ProgressReporter } from './progress.js';
 import { RunLog, varsKey } from './runLog.js';
 
@@ -100,6 +101,9 @@ export async function runPipeline(def: PipelineDefinition, ctx: RunContext, opti
   const reporter = options.reporter ?? new SilentProgress();
   const runLog = new RunLog(ctx.connections.get(WAREHOUSE));
   const policy = { retries: def.settings.retries ?? DEFAULT_RETRIES, retryDelayMs: def.settings.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS, runLog };
+  // Vars the run does not give but the pipeline can list (pipeline.json partitions): one var set per value.
+  const varSets = await expandVarSets(def, options.varSets, ctx.paths);
+  if (varSets.length === 0) return { pipelineRunId, pipeline: def.name, ok: true, tasks: [], durationMs: Date.now() - started };
 
   const allJobs = def.layouts.map((l) => l.layout.name);
   for (const name of options.only ?? []) {
@@ -112,9 +116,9 @@ export async function runPipeline(def: PipelineDefinition, ctx: RunContext, opti
 
   // Compile everything first: a bad var, layout or graph fails before any job runs.
   const compiled = new Map<string, CompiledJob>();
-  const graphs: { vars: Vars; graph: JobGraph; partitions: Map<string, Vars> }[] = options.varSets.map((given, i) => {
+  const graphs: { vars: Vars; graph: JobGraph; partitions: Map<string, Vars> }[] = varSets.map((given, i) => {
     const vars = { ...def.settings.vars, ...given };
-    const where = options.varSets.length > 1 ? ` (var set ${i + 1}: ${varsKey(runVars(vars))})` : '';
+    const where = varSets.length > 1 ? ` (var set ${i + 1}: ${varsKey(runVars(vars))})` : '';
     const partitions = new Map<string, Vars>();
     const jobs = layouts.map((l) => {
       const partition = partitionVars(l, vars, where);
@@ -196,7 +200,7 @@ export async function runPipeline(def: PipelineDefinition, ctx: RunContext, opti
   reporter.start(ordered.length);
   const label = (t: Task) => {
     const key = Object.keys(t.vars).sort().map((k) => t.vars[k]).join(' ');
-    return options.varSets.length > 1 && key ? `${key} ${t.job.name}` : t.job.name;
+    return varSets.length > 1 && key ? `${key} ${t.job.name}` : t.job.name;
   };
 
   await executeDag(ordered, {

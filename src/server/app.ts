@@ -3,6 +3,7 @@ import type { GamepipePaths } from '../core/paths.js';
 import { WAREHOUSE, type ConnectionRegistry } from '../connections/registry.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { TokenStore } from '../auth/tokens.js';
+import { mountCollector, type Collector } from '../collector/index.js';
 import { levelFunnelRoutes } from './routes/levelFunnel.js';
 import { realtimeRoutes } from './routes/realtime.js';
 import { runsRoutes } from './routes/runs.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   publicRead?: boolean;
   /** Requests per minute and client address. */
   rateLimitPerMinute?: number;
+  /** The HTTP collector: POST /v1/events with ingest keys (src/collector). */
+  collector?: Collector;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -41,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runsRoutes, deps);
   await app.register(realtimeRoutes, deps);
   if (deps.paths) await app.register(levelFunnelRoutes, { paths: deps.paths });
+  if (deps.collector) await mountCollector(app, deps.collector);
   await app.register(dashboardRoutes, deps);
   const launcher = deps.paths ? new RunLauncher({ paths: deps.paths, connections: deps.connections }) : undefined;
   await app.register(operationsRoutes, { ...deps, ...(launcher ? { launcher } : {}) });

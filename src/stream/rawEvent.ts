@@ -1,5 +1,7 @@
 import { TIMESTAMP_PATTERN } from '../events/catalog.js';
 import { QUARANTINE_REASONS, type QuarantineReason } from '../ingest/ingest.js';
+import type { EventMapper } from '../mapping/apply.js';
+import { MAPPING_FAILURES, type MappingFailure } from '../mapping/failures.js';
 import { isJsonObject, type RawEvent } from '../quality/columns.js';
 
 /**
@@ -8,16 +10,26 @@ import { isJsonObject, type RawEvent } from '../quality/columns.js';
  * same reason names. What ingestion quarantines, the stream service sends to the DLQ.
  */
 
-export type RejectReason = QuarantineReason | 'blank';
+export type RejectReason = QuarantineReason | MappingFailure | 'blank' | 'wrong_game';
 
 export const REJECT_REASONS: Readonly<Record<RejectReason, string>> = {
+  ...MAPPING_FAILURES,
   ...QUARANTINE_REASONS,
   blank: 'the record value is empty (or only white space)',
+  wrong_game: 'the event names another game than the one the ingest key may write',
 };
 
+/** `text` is the event as stored downstream: the source text, or the mapped envelope's JSON. */
 export type RawVerdict =
-  | { kind: 'reject'; reason: RejectReason; text: string | null }
+  | { kind: 'reject'; reason: RejectReason; text: string | null; detail?: string }
   | { kind: 'event'; raw: RawEvent; text: string; eventTs: number };
+
+/** How a parsed source event becomes an envelope: a studio's mapping, and the game it must belong to. */
+export interface PrepareOptions {
+  mapper?: EventMapper | undefined;
+  /** The only game allowed (an ingest key's game); an event without gameId gets it. */
+  gameId?: string | undefined;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const iso = new RegExp(TIMESTAMP_PATTERN);
@@ -64,7 +76,7 @@ export function isIsoTimestamp(value: string): boolean {
   return iso.test(value);
 }
 
-export function classifyRawValue(value: Buffer | null): RawVerdict {
+export function classifyRawValue(value: Buffer | null, opts: PrepareOptions = {}): RawVerdict {
   if (value === null || value.length === 0) return { kind: 'reject', reason: 'blank', text: null };
   let text: string;
   try {
@@ -79,9 +91,41 @@ export function classifyRawValue(value: Buffer | null): RawVerdict {
   } catch {
     return { kind: 'reject', reason: 'invalid_json', text };
   }
-  if (!isJsonObject(parsed)) return { kind: 'reject', reason: 'not_an_object', text };
-  const eventTs = parseEventTimestamp(parsed.timestamp);
-  if (eventTs === undefined) return { kind: 'reject', reason: 'missing_timestamp', text };
-  if (eventTs === null) return { kind: 'reject', reason: 'invalid_timestamp', text };
-  return { kind: 'event', raw: parsed, text, eventTs };
+  return prepareEvent(parsed, text, opts);
+}
+
+/**
+ * One parsed source event → an envelope ready for bronze / events-raw, or the reason it cannot
+ * be one: the studio's mapping (when given), the game check, then the same checks as ingestion.
+ * The collector, file ingestion with a mapping and the stream quality service all call this.
+ */
+export function prepareEvent(parsed: unknown, text: string | undefined, opts: PrepareOptions = {}): RawVerdict {
+  let raw: unknown = parsed;
+  let out = text;
+  if (opts.mapper) {
+    const mapped = opts.mapper.map(parsed);
+    if (!mapped.ok) return { kind: 'reject', reason: mapped.reason, text: text ?? JSON.stringify(parsed), detail: mapped.detail };
+    raw = mapped.event;
+    out = undefined;
+  }
+  if (!isJsonObject(raw)) return { kind: 'reject', reason: 'not_an_object', text: text ?? JSON.stringify(parsed) };
+  if (opts.gameId !== undefined) {
+    if (raw.gameId === undefined || raw.gameId === null) {
+      raw = { ...raw, gameId: opts.gameId };
+      out = undefined;
+    } else if (raw.gameId !== opts.gameId) {
+      return {
+        kind: 'reject',
+        reason: 'wrong_game',
+        text: text ?? JSON.stringify(parsed),
+        detail: `gameId ${JSON.stringify(raw.gameId)}: this key writes only ${JSON.stringify(opts.gameId)}`,
+      };
+    }
+  }
+  const event = raw as RawEvent;
+  const finalText = out ?? JSON.stringify(event);
+  const eventTs = parseEventTimestamp(event.timestamp);
+  if (eventTs === undefined) return { kind: 'reject', reason: 'missing_timestamp', text: finalText };
+  if (eventTs === null) return { kind: 'reject', reason: 'invalid_timestamp', text: finalText };
+  return { kind: 'event', raw: event, text: finalText, eventTs };
 }

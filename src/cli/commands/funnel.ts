@@ -67,7 +67,9 @@ function report(result: AggregateResult, json: boolean | undefined): void {
       const rows = ok.reduce((sum, t) => sum + (t.result?.rowsWritten ?? 0), 0);
       const index = result.indexes.find((i) => i.gameId === game);
       const indexText = index
-        ? index.status === 'succeeded' ? `index rebuilt (${formatCount(index.rows ?? 0)} rows) in ${formatDuration(index.durationMs)}` : `index failed: ${(index.error ?? '').split('\n')[0]}`
+        ? index.status === 'succeeded'
+          ? `index rebuilt (${formatCount(index.rows ?? 0)} rows) in ${formatDuration(index.durationMs)}`
+          : index.status === 'skipped' ? 'index not rebuilt (a day failed)' : `index failed: ${(index.error ?? '').split('\n')[0]}`
         : 'index not rebuilt';
       printLine(`${ok.length === result.dates.length ? '✔' : '✘'} ${game}: ${ok.length}/${result.dates.length} days, ${formatCount(rows)} level_metrics_daily rows; ${indexText}`);
     }

@@ -6,7 +6,7 @@ import { TOKEN_ROLES, TokenStore, type TokenRole } from '../../auth/tokens.js';
 import { printJson, printLine } from '../output.js';
 
 /** Runs `fn` on the token store in WAREHOUSE, closing the connection after. */
-async function withTokens<T>(fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
+export async function withTokens<T>(fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
   const connections = new ConnectionRegistry(resolvePaths());
   try {
     return await fn(new TokenStore(connections.get(WAREHOUSE)));

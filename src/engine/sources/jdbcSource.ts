@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ErrorContext } from '../../core/errors.js';
+import { GamepipeError, type ErrorContext } from '../../core/errors.js';
 import type { PgAdapter } from '../../connections/adapter.js';
 import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
 import { sqlError } from '../sqlErrors.js';
@@ -21,6 +21,8 @@ export async function loadJdbcSource(
   context: ErrorContext,
   /** For an optional source: the columns of the empty table used while the queried table does not exist. */
   whenTableMissing?: Record<string, string>,
+  /** The source table the query reads, named when one of its columns is missing. */
+  sourceTable?: string,
 ): Promise<{ rows: number }> {
   fs.mkdirSync(tmpDir, { recursive: true });
   const csv = path.join(tmpDir, `source-${name}-${randomUUID()}.csv`);
@@ -30,7 +32,9 @@ export async function loadJdbcSource(
       try {
         probe = await session.query(`SELECT * FROM (${query}) AS gamepipe_source LIMIT 0`);
       } catch (err) {
-        if (whenTableMissing && (err as { code?: string }).code === '42P01') return null; // undefined_table
+        const code = (err as { code?: string }).code;
+        if (whenTableMissing && code === '42P01') return null; // undefined_table
+        if (sourceTable && code === '42703') throw missingColumn(err, sourceTable, name, adapter.connectionName, context); // undefined_column
         throw sqlError(err, query, `query of source "${name}" on connection ${adapter.connectionName}`, context);
       }
       const copied = await session.copyOutCsv(query, csv);
@@ -51,4 +55,15 @@ export async function loadJdbcSource(
   } finally {
     fs.rmSync(csv, { force: true });
   }
+}
+
+/** `column "email" does not exist` → which table of which connection lacks it. */
+function missingColumn(err: unknown, table: string, source: string, connection: string, context: ErrorContext): GamepipeError {
+  const message = err instanceof Error ? err.message : String(err);
+  const column = /column "?([^"\s]+)"? does not exist/.exec(message)?.[1]?.split('.').pop() ?? '?';
+  return new GamepipeError(`source "${source}": table ${table} on connection ${connection} has no column ${column}`, {
+    ...context,
+    expected: `table ${table} to have column ${column} (the source contract in the pipeline's docs)`,
+    detail: message,
+  }, { cause: err });
 }
