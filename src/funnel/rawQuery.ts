@@ -27,15 +27,19 @@ export function rawFilterSql(filters: FunnelFilters, funnelPairs?: readonly Funn
   return parts.length ? parts.join(' AND ') : 'TRUE';
 }
 
+/** The install-cohort condition on user_id (TRUE without a cohort; FALSE when no install is known). */
+function cohortSql(q: FunnelQuery, installs: string | undefined): string {
+  if (!q.install) return 'TRUE';
+  return installs ? `user_id IN (SELECT user_id FROM (${installs}) WHERE ${installSql(q.install)})` : 'FALSE';
+}
+
 /**
  * The per-level base numbers (columns as LevelBase in snake_case) over the given silver files of
  * the range; `installs` (installDaysSql: user_id, install_ds) when the question has an install range.
  */
 export function rawQuerySql(files: string[], q: FunnelQuery, installs?: string): string {
   const list = `[${files.map(sqlString).join(', ')}]`;
-  const cohort = q.install && installs
-    ? `user_id IN (SELECT user_id FROM (${installs}) WHERE ${installSql(q.install)})`
-    : q.install ? 'FALSE' : 'TRUE';
+  const cohort = cohortSql(q, installs);
   return `
 WITH level_events AS (
   SELECT CAST(ds AS DATE) AS ds, event_name, event_ts, user_id, level_id,
@@ -100,9 +104,7 @@ ORDER BY c.level_id`;
  */
 export function rawHorizonSql(allFiles: string[], q: FunnelQuery, installs?: string): string {
   const list = `[${allFiles.map(sqlString).join(', ')}]`;
-  const cohort = q.install && installs
-    ? `user_id IN (SELECT user_id FROM (${installs}) WHERE ${installSql(q.install)})`
-    : q.install ? 'FALSE' : 'TRUE';
+  const cohort = cohortSql(q, installs);
   return `
 WITH lv AS (
   SELECT CAST(ds AS DATE) AS ds, event_name, user_id, level_id,
