@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConnectionRegistry } from '../src/connections/registry.js';
 import { resolvePaths } from '../src/core/paths.js';
-import { DuckEngine, sqlString } from '../src/engine/duckdb.js';
+import { DuckEngine } from '../src/engine/duckdb.js';
 import { writeGenerated, type Manifest } from '../src/events/generator/index.js';
 import { ingestFiles } from '../src/ingest/index.js';
 import { evaluateFarmerDetection, farmersFromManifest, formatFarmerAccuracy, type FarmerAccuracy } from '../src/kpi/farmerAccuracy.js';
@@ -38,6 +38,8 @@ import type { ProgressEvent, ProgressReporter } from '../src/pipeline/progress.j
 import { runPipeline } from '../src/pipeline/runPipeline.js';
 import { int, parseCount, secs, table } from './lib/format.js';
 import { withSearchPath } from './lib/postgres.js';
+import { sqlString } from '../src/sql/quote.js';
+import { eventsDayDir } from '../src/lake/zones.js';
 
 const USAGE = `usage: npm run bench:daily -- [options]
   --events N       events of the generated day (default 10M; about 36.35 per account on its install day)
@@ -144,7 +146,7 @@ async function child(spec: ChildSpec): Promise<void> {
     const engine = await DuckEngine.open(paths.tmp);
     let events = 0;
     try {
-      const dir = path.join(paths.lake, 'silver', 'events', `ds=${DAY}`);
+      const dir = eventsDayDir(paths.lake, 'silver', DAY);
       events = Number(await engine.scalar(`SELECT count(*) FROM read_parquet(${sqlString(dir + '/*.parquet')})`));
     } finally {
       engine.close();
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
       console.log(`events: generated ${int(g.events)} (${int(users)} accounts, ${GAMES} games, ${DIRTY * 100}% defects) in ${secs(g.seconds)} s`);
     }
     // 2. Bronze (reused when the lake already has the day).
-    const bronze = path.join(home, 'lake', 'bronze', 'events', `ds=${DAY}`);
+    const bronze = eventsDayDir(path.join(home, 'lake'), 'bronze', DAY);
     if (fs.existsSync(bronze) && same) {
       console.log(`bronze: reusing ${bronze}`);
     } else {
@@ -231,7 +233,7 @@ async function main(): Promise<void> {
       const [r] = await ingestFiles([file], resolvePaths({ GAMEPIPE_HOME: home }));
       console.log(`bronze: ingested ${int(r!.events)} events (${int(r!.quarantined)} quarantined) in ${secs((performance.now() - t) / 1000)} s (set-up, not part of the daily run)`);
     }
-    if (values['skip-silver'] && !fs.existsSync(path.join(home, 'lake', 'silver', 'events', `ds=${DAY}`))) {
+    if (values['skip-silver'] && !fs.existsSync(eventsDayDir(path.join(home, 'lake'), 'silver', DAY))) {
       throw new Error('--skip-silver: no silver partition in --data yet; run once without it');
     }
 

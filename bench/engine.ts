@@ -22,13 +22,14 @@ import type { PgAdapter } from '../src/connections/adapter.js';
 import { ConnectionRegistry, WAREHOUSE } from '../src/connections/registry.js';
 import { resolvePaths, type GamepipePaths } from '../src/core/paths.js';
 import { compileLayout } from '../src/engine/compile.js';
-import { DuckEngine, sqlString } from '../src/engine/duckdb.js';
+import { DuckEngine } from '../src/engine/duckdb.js';
 import { writeJdbcOutput } from '../src/engine/outputs/jdbcOutput.js';
 import { runJob } from '../src/engine/runJob.js';
 import { loadJdbcSource } from '../src/engine/sources/jdbcSource.js';
 import { loadLayout } from '../src/layout/load.js';
 import { int, parseCount, secs, table, timed } from './lib/format.js';
 import { adminQuery, hidePassword, progress, withSearchPath } from './lib/postgres.js';
+import { sqlString } from '../src/sql/quote.js';
 
 const USAGE = `usage: npm run bench:engine -- [options]
   --rows N         rows of the Parquet → DuckDB transform (default 10M)

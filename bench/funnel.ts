@@ -24,17 +24,20 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { ConnectionRegistry } from '../src/connections/registry.js';
 import { resolvePaths, type GamepipePaths } from '../src/core/paths.js';
-import { DuckEngine, sqlString } from '../src/engine/duckdb.js';
+import { DuckEngine } from '../src/engine/duckdb.js';
 import { aggregateLevelFunnel, type AggregateResult } from '../src/funnel/aggregate.js';
-import { addDays, datesBetween } from '../src/funnel/dates.js';
+
 import type { LevelMetrics } from '../src/funnel/metrics.js';
 import type { FunnelFilters, FunnelQuery } from '../src/funnel/params.js';
-import { levelFunnelIndexDir, silverFiles } from '../src/funnel/paths.js';
+import { levelFunnelIndexDir } from '../src/funnel/paths.js';
+import { silverFiles } from '../src/lake/zones.js';
 import { LevelFunnelService } from '../src/funnel/service.js';
 import { writeSyntheticLevelEvents } from '../src/funnel/synthetic.js';
 import { levelFunnelRoutes } from '../src/server/routes/levelFunnel.js';
 import { int, secs, table } from './lib/format.js';
 import { adminQuery, hidePassword, progress, withSearchPath } from './lib/postgres.js';
+import { sqlString } from '../src/sql/quote.js';
+import { addDays, dateRange } from '../src/core/dates.js';
 
 const USAGE = `usage: npm run bench:funnel -- [options]
   --scale X      fraction of the full size: 1 = 36M level events, ~520,000 players (default 1; e.g. 0.01)
@@ -125,7 +128,7 @@ interface MixQuery {
 async function allFilters(paths: GamepipePaths, last: string): Promise<FunnelFilters> {
   const engine = await DuckEngine.open(paths.tmp);
   try {
-    const files = silverFiles(paths, [last]);
+    const files = silverFiles(paths.lake, [last]);
     const top = async (column: string, where: string) =>
       String((await engine.rows<{ v: string }>(
         `SELECT CAST(${column} AS VARCHAR) AS v FROM read_parquet([${files.map(sqlString).join(', ')}])
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
   }
 
   // 2. aggregation: the whole range once, then one nightly day
-  const days = datesBetween(START, last);
+  const days = dateRange(START, last);
   let backfill = readJson<{ seconds: number; days: number; pipelineSeconds: number; indexSeconds: number; levelMetricsRows: number }>(aggMarker);
   const indexThere = fs.existsSync(levelFunnelIndexDir(paths, GAME));
   let backfilled = false;

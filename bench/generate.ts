@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/generate.ts                       # 1M and 10M events, both formats
  *   npx tsx bench/generate.ts --sizes 1M --formats parquet --dirty 0.02 --out /tmp/gen
+ *   npx tsx bench/generate.ts --sizes 1M --formats parquet --parquet-writer duckdb
  *
  * Each run is a separate child process so that its peak RSS is its own. Output goes to a
  * temporary directory that is removed afterwards (unless --keep). Figures depend on the
@@ -55,7 +56,7 @@ function dirSize(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
-async function child(spec: { size: string; format: OutputFormat; out: string; dirty: number; seed: number }): Promise<void> {
+async function child(spec: { size: string; format: OutputFormat; out: string; dirty: number; seed: number; parquetWriter: 'native' | 'duckdb' }): Promise<void> {
   const users = SIZES[spec.size];
   if (users === undefined) throw new Error(`unknown size ${spec.size} (${Object.keys(SIZES).join(', ')})`);
   // CPU is counted from here: module loading and transpiling are not the generator's.
@@ -70,6 +71,7 @@ async function child(spec: { size: string; format: OutputFormat; out: string; di
     dirtyRate: spec.dirty,
     out: spec.out,
     format: spec.format,
+    parquetWriter: spec.parquetWriter,
   });
   const usage = process.resourceUsage();
   const cpu = process.cpuUsage(cpuBefore);
@@ -105,16 +107,17 @@ function main(): void {
   const formats = arg('formats', 'ndjson,parquet').split(',') as OutputFormat[];
   const dirty = Number(arg('dirty', '0'));
   const seed = Number(arg('seed', '42'));
+  const parquetWriter = arg('parquet-writer', 'native') as 'native' | 'duckdb';
   const keep = process.argv.includes('--keep');
   const root = arg('out', fs.mkdtempSync(path.join(os.tmpdir(), 'gamepipe-bench-generate-')));
   const self = fileURLToPath(import.meta.url);
 
-  console.log(`event generator benchmark: ${os.cpus().length} CPU(s), Node ${process.version}, dirty ${dirty}`);
+  console.log(`event generator benchmark: ${os.cpus().length} CPU(s), Node ${process.version}, dirty ${dirty}, parquet writer ${parquetWriter}`);
   console.log('size  format    events        seconds  events/s    cpu s  main cpu s  idle estimate  peak RSS  output');
   for (const size of sizes) {
     for (const format of formats) {
       const out = path.join(root, `${size}-${format}`);
-      const spec = JSON.stringify({ size, format, out, dirty, seed });
+      const spec = JSON.stringify({ size, format, out, dirty, seed, parquetWriter });
       const run = spawnSync(process.execPath, [...process.execArgv, self, '--child', spec], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,

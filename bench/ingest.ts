@@ -26,6 +26,7 @@ import { generateEvents, writeGenerated } from '../src/events/generator/index.js
 import { ingestFiles } from '../src/ingest/ingest.js';
 import { buildSilverDay } from '../src/quality/silver.js';
 import { int, parseCount, table } from './lib/format.js';
+import { eventDays } from '../src/lake/zones.js';
 
 const USAGE = `usage: npx tsx bench/ingest.ts [options]
   --events N    events to generate, approximately (default 10M; 1M, 200k… accepted)
@@ -144,7 +145,7 @@ async function runStep(step: string, opts: Options): Promise<StepResult> {
   }
   if (step === 'silver') {
     const connections = new ConnectionRegistry(paths, { ...env, GAMEPIPE_CONN_WAREHOUSE: 'embedded' }, { connections: {} });
-    const days = fs.readdirSync(path.join(paths.lake, 'bronze', 'events')).map((d) => d.replace(/^ds=/, '')).sort();
+    const days = eventDays(paths.lake, 'bronze');
     let rows = 0;
     let biggest = 0;
     try {

@@ -498,7 +498,8 @@ async function operationsPage() {
           series: ['valid', 'invalid', 'duplicates', 'quarantined'].map((k) => ({ name: k, type: 'bar', stack: 'all', data: quality.map((q) => q[k]) })) }),
         table([{ key: 'ds', label: 'Day' }, { key: 'raw', label: 'Raw' }, { key: 'valid', label: 'Valid' }, { key: 'invalid', label: 'Invalid' }, { key: 'duplicates', label: 'Duplicates' },
           { key: 'quarantined', label: 'Quarantined' },
-          { key: 'invalidByRule', label: 'Invalid by reason', class: 'error', render: (v) => Object.entries(v).map(([k, n]) => `${k}: ${n}`).join(', ') }], quality, 'quality')]
+          { key: 'invalidByRule', label: 'Invalid by reason', class: 'error', render: (v) => Object.entries(v).map(([k, n]) => `${k}: ${n}`).join(', ') },
+          { key: 'quarantinedByReason', label: 'Quarantined by reason', class: 'error', render: (v) => Object.entries(v).map(([k, n]) => `${k}: ${n}`).join(', ') }], quality, 'quality')]
       : message(`No quality report for ${state.from} … ${state.to}: silver is not computed for these days.`),
     el('h2', {}, 'Level-funnel index freshness'),
     freshness.length

@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
+import { DuckEngine } from '../engine/duckdb.js';
 import { newIngestionId, publishIngestion, writeLinesSql } from '../ingest/ingest.js';
 import { writeInstallsSql } from '../ingest/installs.js';
 import { IngestionLedger, type IngestionRecord } from '../ingest/ledger.js';
 import { eventIdOf, eventNameOf, type CollectedBatch, type EventSink } from './batch.js';
+import { sqlString } from '../sql/quote.js';
+import { DAY_MS, formatDay } from '../core/dates.js';
 
 /**
  * The collector's bronze sink: one group commit (the requests that arrived together) becomes one
@@ -23,7 +25,6 @@ import { eventIdOf, eventNameOf, type CollectedBatch, type EventSink } from './b
  * its timestamp, or — like ingest — the ingestion day when it is dated more than a day ahead.
  */
 
-const DAY_MS = 86_400_000;
 
 const ROW_COLUMNS = {
   line_number: 'BIGINT',
@@ -79,7 +80,7 @@ export class BronzeSink implements EventSink {
       for (const item of batch.items) {
         const line = rows.length + 1;
         if (item.kind === 'event') {
-          const ds = item.eventTs <= at.getTime() + DAY_MS ? new Date(item.eventTs).toISOString().slice(0, 10) : fileDay;
+          const ds = item.eventTs <= at.getTime() + DAY_MS ? formatDay(item.eventTs) : fileDay;
           partitions[ds] = (partitions[ds] ?? 0) + 1;
           rows.push({
             line_number: line,

@@ -23,6 +23,8 @@ export const scheduleSchema = z.strictObject({
   vars: z.record(z.string(), z.string()).default({}),
   /** Run the fire times missed while gamepipe was down, oldest first (default true). */
   catchUp: z.boolean().default(true),
+  /** How the run reads incremental jdbc sources: past their watermarks (default) or whole (a full load). */
+  load: z.enum(['incremental', 'full']).optional(),
   /** At most this many missed fire times are caught up (the most recent ones). */
   maxCatchUp: z.number().int().positive().default(31),
 });

@@ -38,10 +38,3 @@ export interface PgAdapter {
   close(): Promise<void>;
 }
 
-/** `"name"`, or `"schema"."table"` for a dotted name. */
-export function quoteIdent(name: string): string {
-  return name
-    .split('.')
-    .map((part) => `"${part.replace(/"/g, '""')}"`)
-    .join('.');
-}

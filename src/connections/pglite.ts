@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgAdapter, PgResult, PgSession } from './adapter.js';
-import { quoteIdent } from './adapter.js';
+import { sqlQualifiedIdent } from '../sql/quote.js';
 
 /**
  * The embedded PostgreSQL (PGlite, PostgreSQL compiled to WASM) under $GAMEPIPE_HOME.
@@ -27,9 +27,9 @@ export class PgliteAdapter implements PgAdapter {
       return { rows: res.rows, fields: res.fields, rowCount: res.affectedRows ?? res.rows.length };
     },
     copyInCsv: async (table, columns, csvFile) => {
-      const cols = columns.map(quoteIdent).join(', ');
+      const cols = columns.map(sqlQualifiedIdent).join(', ');
       const blob = await fs.openAsBlob(csvFile);
-      const res = await this.db.query(`COPY ${quoteIdent(table)} (${cols}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
+      const res = await this.db.query(`COPY ${sqlQualifiedIdent(table)} (${cols}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
       return res.affectedRows ?? 0;
     },
     copyOutCsv: async (sql, csvFile) => {

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { PgAdapter, PgResult, PgSession } from './adapter.js';
-import { quoteIdent } from './adapter.js';
+import { sqlQualifiedIdent } from '../sql/quote.js';
 
 /** A PostgreSQL server reached with `pg`; bulk loads stream through COPY … FROM STDIN. */
 export class PostgresServerAdapter implements PgAdapter {
@@ -37,8 +37,8 @@ export class PostgresServerAdapter implements PgAdapter {
         };
       },
       async copyInCsv(table, columns, csvFile) {
-        const cols = columns.map(quoteIdent).join(', ');
-        const stream = client.query(copyStreams.from(`COPY ${quoteIdent(table)} (${cols}) FROM STDIN WITH (FORMAT csv)`));
+        const cols = columns.map(sqlQualifiedIdent).join(', ');
+        const stream = client.query(copyStreams.from(`COPY ${sqlQualifiedIdent(table)} (${cols}) FROM STDIN WITH (FORMAT csv)`));
         await pipeline(fs.createReadStream(csvFile, { highWaterMark: 1 << 20 }), stream);
         return Number(stream.rowCount ?? 0);
       },

@@ -1,6 +1,7 @@
 import type { PgAdapter, PgSession } from '../connections/adapter.js';
-import { addDays, datesBetween } from '../funnel/dates.js';
+
 import { changeOf, summarizeKpis, type KpiDay, type KpiTiles } from './kpiSummary.js';
+import { addDays, dateRange } from '../core/dates.js';
 
 /**
  * The dashboard's reads of the serving tables in WAREHOUSE, one function per page. Every
@@ -32,7 +33,7 @@ async function missingDays(s: PgSession, table: string, r: Range): Promise<strin
       (x) => x.ds,
     ),
   );
-  return datesBetween(r.from, r.to).filter((d) => !present.has(d));
+  return dateRange(r.from, r.to).filter((d) => !present.has(d));
 }
 
 export interface GameInfo {
@@ -63,7 +64,7 @@ const KPI_SQL = `SELECT ${day('ds')} AS ds, dau::float8 AS dau, nru::float8 AS n
   FROM kpi_daily WHERE game_id = $1 AND ds BETWEEN $2::date AND $3::date ORDER BY ds`;
 
 export async function readOverview(db: PgAdapter, r: Range): Promise<Overview> {
-  const length = datesBetween(r.from, r.to).length;
+  const length = dateRange(r.from, r.to).length;
   const prev = { from: addDays(r.from, -length), to: addDays(r.from, -1) };
   return db.withSession(async (s) => {
     const days = await rowsIf<KpiDay>(s, ['kpi_daily'], KPI_SQL, [r.gameId, r.from, r.to]);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/runJob.js';
 import { aggregateLevelFunnel, FUNNEL_PIPELINE_NAME } from '../funnel/aggregate.js';
-import { datesBetween } from '../funnel/dates.js';
+
 import { loadPipeline } from '../pipeline/definition.js';
 import type { ProgressEvent, ProgressReporter } from '../pipeline/progress.js';
 import { runPipeline } from '../pipeline/runPipeline.js';
+import { dateRange } from '../core/dates.js';
 
 /**
  * Runs started from the dashboard (admins only): a pipeline over a range of days (one day is
@@ -50,7 +51,7 @@ export class RunLauncher {
 
   /** Checks the pipeline exists (throws a GamepipeError naming it), then starts it; returns at once. */
   start(input: { pipeline: string; from: string; to: string; retry?: boolean }): LaunchedRun {
-    const dates = datesBetween(input.from, input.to);
+    const dates = dateRange(input.from, input.to);
     const definition = input.pipeline === FUNNEL_PIPELINE_NAME ? null : loadPipeline(input.pipeline);
     const run: LaunchedRun = {
       id: randomUUID(),

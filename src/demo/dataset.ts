@@ -6,8 +6,8 @@ import { writeGenerated } from '../events/generator/index.js';
 import { aggregateLevelFunnel } from '../funnel/aggregate.js';
 import { ingestFiles } from '../ingest/index.js';
 import { loadPipeline } from '../pipeline/definition.js';
-import { dateRange, runPipeline } from '../pipeline/runPipeline.js';
-import { addDays } from '../layout/render.js';
+import { runPipeline } from '../pipeline/runPipeline.js';
+import { addDays, dateRange } from '../core/dates.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

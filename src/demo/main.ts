@@ -8,12 +8,11 @@ import { ConnectionRegistry, WAREHOUSE } from '../connections/registry.js';
 import { writeGenerated } from '../events/generator/index.js';
 import { ingestFiles } from '../ingest/index.js';
 import { aggregateLevelFunnel } from '../funnel/aggregate.js';
-import { checkDate } from '../funnel/dates.js';
-import { addDays } from '../layout/render.js';
+import { addDays, checkDate, dateRange } from '../core/dates.js';
 import { loadPipeline } from '../pipeline/definition.js';
 import { TtyProgress } from '../cli/progress.js';
 import { SilentProgress } from '../pipeline/progress.js';
-import { dateRange, runPipeline } from '../pipeline/runPipeline.js';
+import { runPipeline } from '../pipeline/runPipeline.js';
 import { formatCount, formatDuration } from '../cli/output.js';
 import { printKpiSummary } from './summary.js';
 

@@ -4,7 +4,7 @@ import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
 import type { ConnectionRegistry } from '../connections/registry.js';
 import type { CompiledJob } from './compile.js';
-import { DuckEngine, sqlIdent } from './duckdb.js';
+import { DuckEngine } from './duckdb.js';
 import { compileChecks } from './checks/compile.js';
 import { runChecks, type CheckResult } from './checks/runChecks.js';
 import { writeFileOutput } from './outputs/fileOutput.js';
@@ -14,6 +14,7 @@ import { loadJdbcSource } from './sources/jdbcSource.js';
 import { incrementalQuery, readHorizon, readWatermark, saveWatermarks, watermarkKey, type WatermarkAdvance } from './sources/watermarks.js';
 import { WAREHOUSE } from '../connections/registry.js';
 import { sqlError } from './sqlErrors.js';
+import { sqlIdent } from '../sql/quote.js';
 
 /** The table holding the transform's result inside the job's DuckDB database. */
 export const OUTPUT_RELATION = '__gamepipe_output';

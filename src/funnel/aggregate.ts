@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
+import { DuckEngine } from '../engine/duckdb.js';
 import type { RunContext } from '../engine/runJob.js';
 import { loadPipeline } from '../pipeline/definition.js';
 import type { ProgressReporter } from '../pipeline/progress.js';
 import { runPipeline, type PipelineRunResult, type TaskOutcome } from '../pipeline/runPipeline.js';
-import { checkGameId, FUNNEL_PIPELINE_DIR, isGameId, silverDayDir, silverFiles, silverDays } from './paths.js';
+import { checkGameId, FUNNEL_PIPELINE_DIR, isGameId } from './paths.js';
+import { eventDays, eventsDayDir, silverFiles, tableDir } from '../lake/zones.js';
+import { sqlString } from '../sql/quote.js';
 
 /**
  * Aggregation of the level funnel: one run of the pipeline `pipelines/funnel` over every
@@ -30,7 +32,7 @@ export interface GameLevelEvents {
 
 /** Games with valid level events in silver (all days, or the given ones), biggest first. */
 export async function listGamesWithLevelEvents(paths: GamepipePaths, days?: string[]): Promise<GameLevelEvents[]> {
-  const files = silverFiles(paths, days ?? silverDays(paths));
+  const files = silverFiles(paths.lake, days ?? eventDays(paths.lake, 'silver'));
   if (files.length === 0) return [];
   const engine = await DuckEngine.open(paths.tmp);
   try {
@@ -78,7 +80,7 @@ export interface AggregateResult {
 
 /** Games with per-player rows in the lake for any of the days. */
 function aggregatedGames(paths: GamepipePaths, dates: string[]): string[] {
-  const root = path.join(paths.lake, 'gold', 'level_players');
+  const root = tableDir(paths.lake, 'gold', 'level_players');
   let dirs: string[];
   try {
     dirs = fs.readdirSync(root);
@@ -94,11 +96,11 @@ function aggregatedGames(paths: GamepipePaths, dates: string[]): string[] {
 
 /** Silver must exist for every day: a missing day is an error naming it, before anything runs. */
 function checkSilver(paths: GamepipePaths, dates: string[]): void {
-  const missing = dates.filter((d) => !fs.existsSync(silverDayDir(paths, d)));
+  const missing = dates.filter((d) => !fs.existsSync(eventsDayDir(paths.lake, 'silver', d)));
   if (missing.length) {
     const shown = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} … (${missing.length} days)` : missing.join(', ');
     throw new GamepipeError(`no silver events for ${shown}`, {
-      file: silverDayDir(paths, missing[0]!),
+      file: eventsDayDir(paths.lake, 'silver', missing[0]!),
       expected: 'silver built for every day first (pipelines/daily/silver/silver_events.json); the funnel reads only silver',
     });
   }

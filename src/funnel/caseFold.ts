@@ -1,6 +1,6 @@
-import { sqlString } from '../engine/duckdb.js';
-import type { DuckPool } from './duckPool.js';
 import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelPair } from './params.js';
+import type { DuckPool } from '../engine/duckdb.js';
+import { sqlString } from '../sql/quote.js';
 
 /**
  * The one case fold of the level funnel: DuckDB's lower(). Text filters match ignoring case, and

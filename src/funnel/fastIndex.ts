@@ -1,14 +1,15 @@
 import { GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { sqlString } from '../engine/duckdb.js';
 import { foldSql } from './caseFold.js';
 import { funnelPairsSql, installSql } from './filterSql.js';
-import type { DuckPool } from './duckPool.js';
-import { addDays } from './dates.js';
 import { HORIZON_DAYS } from './metrics.js';
 import { DIMENSIONS, FILTER_NAMES, filteredBits, INSTALL_BIT, type FilterName, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
-import { levelFunnelIndexDir, parquetFiles } from './paths.js';
+import { levelFunnelIndexDir } from './paths.js';
+import { parquetFiles } from '../lake/zones.js';
+import { addDays, formatDay } from '../core/dates.js';
+import type { DuckPool } from '../engine/duckdb.js';
+import { sqlString } from '../sql/quote.js';
 
 /**
  * The fast path over a game's index (pipelines/funnel/index/level_funnel_index.json: one Parquet
@@ -293,8 +294,7 @@ function monthStart(day: string): string {
 }
 
 function monthEnd(day: string): string {
-  const d = new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)), 0));
-  return d.toISOString().slice(0, 10);
+  return formatDay(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)), 0));
 }
 
 const date = (d: string) => `DATE ${sqlString(d)}`;

@@ -1,5 +1,5 @@
-import { sqlString } from '../engine/duckdb.js';
 import type { FunnelPair, InstallRange } from './params.js';
+import { sqlString } from '../sql/quote.js';
 
 /** SQL conditions both query paths share for the filters that are not a single dimension. */
 

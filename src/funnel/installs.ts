@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GamepipePaths } from '../core/paths.js';
-import { sqlString } from '../engine/duckdb.js';
-import { BRONZE_INSTALLS, LEDGER_DIR } from '../ingest/ledger.js';
-import { parquetFiles } from './paths.js';
+import { INGESTIONS_DIR, INSTALLS_TABLE, parquetFiles, tableDir } from '../lake/zones.js';
+import { sqlString } from '../sql/quote.js';
 
 /**
  * A player's install day for the level funnel's install cohorts: the UTC day of their install
@@ -13,7 +12,7 @@ import { parquetFiles } from './paths.js';
  * index job (pipelines/funnel/index) reads the same files as layout sources.
  */
 export function installDaysSql(paths: GamepipePaths, gameId: string): string {
-  const files = parquetFiles(path.join(paths.lake, BRONZE_INSTALLS));
+  const files = parquetFiles(tableDir(paths.lake, 'bronze', INSTALLS_TABLE));
   const ledger = ledgerFiles(paths);
   if (files.length === 0 || ledger.length === 0) return `SELECT NULL::VARCHAR AS user_id, NULL::DATE AS install_ds WHERE false`;
   return `SELECT user_id, CAST(min(install_ts) AS DATE) AS install_ds
@@ -26,7 +25,7 @@ export function installDaysSql(paths: GamepipePaths, gameId: string): string {
 
 /** The ledger's records (one committed ingestion each; hidden files are records being written). */
 function ledgerFiles(paths: GamepipePaths): string[] {
-  const dir = path.join(paths.lake, LEDGER_DIR);
+  const dir = path.join(paths.lake, INGESTIONS_DIR);
   try {
     return fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort().map((f) => path.join(dir, f));
   } catch {

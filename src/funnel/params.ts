@@ -1,5 +1,5 @@
-import { isDate } from './dates.js';
 import { isGameId } from './paths.js';
+import { dayCount, isDate } from '../core/dates.js';
 
 /**
  * A level-funnel question, as the CLI and the HTTP API take it: a game, a date range (UTC days,
@@ -65,10 +65,6 @@ const MAX_VALUE_LENGTH = 200;
 const INT32 = /^-?\d{1,10}$/;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
-
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
-}
 
 /** `a,b` or ['a', 'b,c'] → trimmed non-empty values. */
 function splitValues(raw: unknown): string[] | undefined {
@@ -147,7 +143,7 @@ export function parseFunnelQuery(input: RawFunnelParams): Parsed<FunnelQuery> {
   const to = date('to');
   if (from && to) {
     if (from > to) errors.push(`from ${from} is after to ${to}`);
-    else if (daysBetween(from, to) > MAX_RANGE_DAYS) errors.push(`the range ${from}..${to} spans more than ${MAX_RANGE_DAYS} days`);
+    else if (dayCount(from, to) > MAX_RANGE_DAYS) errors.push(`the range ${from}..${to} spans more than ${MAX_RANGE_DAYS} days`);
   }
   const installFrom = date('installFrom', false);
   const installTo = date('installTo', false);

@@ -1,8 +1,8 @@
-import { sqlString } from '../engine/duckdb.js';
 import { foldSql } from './caseFold.js';
 import { funnelPairsSql, installSql } from './filterSql.js';
 import { HORIZON_DAYS } from './metrics.js';
 import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelPair, type FunnelQuery } from './params.js';
+import { sqlString } from '../sql/quote.js';
 
 /**
  * The reference path: the level funnel straight from the silver events, the definitions of

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { datesBetween } from './dates.js';
 import { foldFilters, foldPairs } from './caseFold.js';
-import { DuckPool } from './duckPool.js';
 import { FunnelIndexCache, fastQuerySql, resolveFilters } from './fastIndex.js';
 import { baseFromRow, levelMetrics, type LevelBase, type LevelMetrics } from './metrics.js';
 import { DEFAULT_LEVEL_LIMIT, normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
 import { installDaysSql } from './installs.js';
-import { silverDayDir, silverDays, silverFiles } from './paths.js';
 import { rawHorizonSql, rawQuerySql } from './rawQuery.js';
+import { eventDays, eventsDayDir, silverFiles } from '../lake/zones.js';
+import { DuckPool } from '../engine/duckdb.js';
+import { dateRange } from '../core/dates.js';
 
 /**
  * The level-funnel query service: one long-lived DuckDB (DuckPool) shared by every request, the
@@ -102,7 +102,7 @@ export class LevelFunnelService {
           expected: `gamepipe funnel backfill --game ${q.gameId} --from ${q.from} --to ${q.to} (or --method raw)`,
         });
       }
-      const missingDays = datesBetween(q.from, q.to).filter((d) => !index.days.has(d));
+      const missingDays = dateRange(q.from, q.to).filter((d) => !index.days.has(d));
       const resolved = resolveFilters(index, q);
       if (!resolved) return { bases: [], missingDays };
       try {
@@ -123,15 +123,15 @@ export class LevelFunnelService {
   }
 
   private async rawFolded(q: FunnelQuery): Promise<{ bases: LevelBase[]; missingDays: string[] }> {
-    const days = datesBetween(q.from, q.to);
-    const missingDays = days.filter((d) => !fs.existsSync(silverDayDir(this.paths, d)));
-    const files = silverFiles(this.paths, days);
+    const days = dateRange(q.from, q.to);
+    const missingDays = days.filter((d) => !fs.existsSync(eventsDayDir(this.paths.lake, 'silver', d)));
+    const files = silverFiles(this.paths.lake, days);
     if (files.length === 0) return { bases: [], missingDays };
     const installs = q.install ? installDaysSql(this.paths, q.gameId) : undefined;
     const rows = await this.pool.rows(rawQuerySql(files, q, installs));
     // horizon churn reads every day: first starts before the range, completes after it
     const horizon = new Map(
-      (await this.pool.rows<Record<string, unknown>>(rawHorizonSql(silverFiles(this.paths, silverDays(this.paths)), q, installs))).map((r) => [Number(r.level_id), r]),
+      (await this.pool.rows<Record<string, unknown>>(rawHorizonSql(silverFiles(this.paths.lake, eventDays(this.paths.lake, 'silver')), q, installs))).map((r) => [Number(r.level_id), r]),
     );
     return { bases: rows.map((r) => baseFromRow({ ...r, ...horizon.get(Number(r.level_id)) })), missingDays };
   }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
-import { BRONZE_INSTALLS, LEDGER_DIR } from '../ingest/ledger.js';
-import { checkDate } from './dates.js';
+import { DuckEngine } from '../engine/duckdb.js';
+import { sqlString } from '../sql/quote.js';
+import { checkDate } from '../core/dates.js';
+import { eventsDir, INGESTIONS_DIR, INSTALLS_TABLE, tableDir } from '../lake/zones.js';
 
 /**
  * Silver-shaped level events generated set-based inside DuckDB, for the level-funnel benchmark
@@ -54,7 +55,7 @@ export async function writeSyntheticLevelEvents(options: SyntheticOptions): Prom
   const seed = Math.floor(options.seed) >>> 0;
   const mean = options.meanAttempts ?? 36;
   const startEpoch = Date.parse(`${options.start}T00:00:00Z`) / 1000;
-  const target = path.join(options.lake, 'silver', 'events');
+  const target = eventsDir(options.lake, 'silver');
   const chunk = options.usersPerChunk ?? 150_000;
   try {
     await engine.run('SET preserve_insertion_order = false');
@@ -74,10 +75,10 @@ export async function writeSyntheticLevelEvents(options: SyntheticOptions): Prom
     fs.mkdirSync(target, { recursive: true });
     // Install index files and their ledger record: one synthetic ingestion per game.
     const ingestion = `synthetic-${options.gameId}`;
-    const installs = path.join(options.lake, BRONZE_INSTALLS);
+    const installs = tableDir(options.lake, 'bronze', INSTALLS_TABLE);
     fs.mkdirSync(installs, { recursive: true });
     for (const f of fs.readdirSync(installs)) if (f.startsWith(`part-${ingestion}-`)) fs.rmSync(path.join(installs, f), { force: true });
-    const ledger = path.join(options.lake, LEDGER_DIR);
+    const ledger = path.join(options.lake, INGESTIONS_DIR);
     fs.mkdirSync(ledger, { recursive: true });
     fs.writeFileSync(path.join(ledger, `${ingestion}.json`), JSON.stringify({ ingestion_id: ingestion, source: 'synthetic', events: 0 }) + '\n');
     let events = 0;

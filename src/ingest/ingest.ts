@@ -4,12 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
-import { checkVarValue } from '../layout/vars.js';
+import { DuckEngine } from '../engine/duckdb.js';
 import { frameLinesAsBase64 } from './frame.js';
 import { indexMissingInstalls, installsFile, writeInstallsSql } from './installs.js';
-import { BRONZE_EVENTS, IngestionLedger, QUARANTINE_EVENTS, type IngestionRecord } from './ledger.js';
+import { IngestionLedger, type IngestionRecord } from './ledger.js';
 import { DELIMITER_BYTE, readableByDuckDb, scanFile, type FileScan } from './scan.js';
+import { sqlString } from '../sql/quote.js';
+import { formatDay, isDate } from '../core/dates.js';
+import { moveFilesInto, renameInto } from '../lake/publish.js';
+import { eventsDir } from '../lake/zones.js';
 
 /**
  * `gamepipe ingest FILES…`: NDJSON files → bronze, as they came.
@@ -99,14 +102,14 @@ export function checkSourceName(source: string): string {
 /** The file's delivery day: given, else the date in its name, else the ingestion day. */
 export function fileDayOf(file: string, ingestedAt: Date, given?: string): string {
   if (given !== undefined) {
-    if (!checkVarValue('date', given)) {
+    if (!isDate(given)) {
       throw new GamepipeError(`invalid file day ${JSON.stringify(given)}`, { file, expected: 'a calendar date YYYY-MM-DD' });
     }
     return given;
   }
   const m = DATE_IN_NAME.exec(path.basename(file));
-  if (m && checkVarValue('date', m[1]!)) return m[1]!;
-  return ingestedAt.toISOString().slice(0, 10);
+  if (m && isDate(m[1]!)) return m[1]!;
+  return formatDay(ingestedAt);
 }
 
 export function newIngestionId(at: Date): string {
@@ -226,41 +229,7 @@ export function writeLinesSql(select: string, dir: string, ingestionId: string):
   );
 }
 
-/** Files below a staged `ds=…` tree, relative to it. */
-function stagedFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
-    .sort();
-}
-
-function fsyncPath(p: string): void {
-  const fd = fs.openSync(p, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function moveInto(stagedDir: string, target: string, durable: boolean): number {
-  const files = stagedFiles(stagedDir);
-  const dirs = new Set<string>();
-  for (const rel of files) {
-    const dest = path.join(target, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    if (durable) fsyncPath(path.join(stagedDir, rel));
-    fs.renameSync(path.join(stagedDir, rel), dest);
-    dirs.add(path.dirname(dest));
-  }
-  if (durable) {
-    for (const dir of dirs) fsyncPath(dir);
-    if (dirs.size) fsyncPath(target);
-  }
-  return files.length;
-}
+const isParquet = (name: string) => name.endsWith('.parquet');
 
 /**
  * Publishes a staged ingestion (`written` holds `target=bronze|quarantine/ds=…` folders, and
@@ -275,15 +244,9 @@ export function publishIngestion(
   opts: { installs?: string | undefined; durable?: boolean } = {},
 ): void {
   const durable = opts.durable ?? false;
-  moveInto(path.join(written, 'target=bronze'), path.join(ledger.lake, BRONZE_EVENTS), durable);
-  moveInto(path.join(written, 'target=quarantine'), path.join(ledger.lake, QUARANTINE_EVENTS), durable);
-  if (opts.installs) {
-    const installs = path.join(ledger.lake, installsFile(record.ingestion_id));
-    fs.mkdirSync(path.dirname(installs), { recursive: true });
-    if (durable) fsyncPath(opts.installs);
-    fs.renameSync(opts.installs, installs);
-    if (durable) fsyncPath(path.dirname(installs));
-  }
+  moveFilesInto(path.join(written, 'target=bronze'), eventsDir(ledger.lake, 'bronze'), { keep: isParquet, durable });
+  moveFilesInto(path.join(written, 'target=quarantine'), eventsDir(ledger.lake, 'quarantine'), { keep: isParquet, durable });
+  if (opts.installs) renameInto(opts.installs, installsFile(ledger.lake, record.ingestion_id), { durable });
   ledger.commit(record, durable);
 }
 

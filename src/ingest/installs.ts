@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { sqlString, type DuckEngine } from '../engine/duckdb.js';
+import type { DuckEngine } from '../engine/duckdb.js';
+import { hiddenSibling } from '../lake/publish.js';
+import { INSTALLS_TABLE, eventsDir, tableDir } from '../lake/zones.js';
+import { sqlString } from '../sql/quote.js';
 import { logger } from '../core/logger.js';
-import { BRONZE_EVENTS, BRONZE_INSTALLS, type IngestionLedger } from './ledger.js';
+import type { IngestionLedger } from './ledger.js';
 
 /**
  * The users' install index: per ingestion, the earliest `register` of each (game, user) among the
@@ -19,9 +22,9 @@ import { BRONZE_EVENTS, BRONZE_INSTALLS, type IngestionLedger } from './ledger.j
  * are registers without a string gameId or userId; the same conditions silver's rule applies.
  */
 
-/** The index file of one ingestion, relative to the lake. */
-export function installsFile(ingestionId: string): string {
-  return path.join(BRONZE_INSTALLS, `part-${ingestionId}-0.parquet`);
+/** The index file of one ingestion. */
+export function installsFile(lake: string, ingestionId: string): string {
+  return path.join(tableDir(lake, 'bronze', INSTALLS_TABLE), `part-${ingestionId}-0.parquet`);
 }
 
 /** `COPY` of the earliest register per (game, user) among the bronze files `bronzeGlob` (one ingestion's). */
@@ -51,10 +54,11 @@ export async function indexMissingInstalls(engine: DuckEngine, ledger: Ingestion
   const done: string[] = [];
   for (const record of ledger.all()) {
     if (record.events === 0) continue;
-    const target = path.join(ledger.lake, installsFile(record.ingestion_id));
+    const target = installsFile(ledger.lake, record.ingestion_id);
     if (fs.existsSync(target)) continue;
-    const glob = path.join(ledger.lake, BRONZE_EVENTS, '*', `part-${record.ingestion_id}-*.parquet`);
-    const tmp = path.join(path.dirname(target), `.tmp-${record.ingestion_id}.parquet`);
+    const glob = path.join(eventsDir(ledger.lake, 'bronze'), '*', `part-${record.ingestion_id}-*.parquet`);
+    // hidden (file sources skip it) and unique (two ingests may index the same old ingestion)
+    const tmp = hiddenSibling(target);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     await engine.run(writeInstallsSql(glob, record.ingestion_id, tmp));
     fs.renameSync(tmp, target);

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { writeFileStaged } from '../lake/publish.js';
+import { INGESTIONS_DIR, INSTALLS_TABLE, STAGING_DIR, eventsDir, tableDir } from '../lake/zones.js';
 
 /**
  * The ingestion ledger, `{lake}/_ingestions/`: one small JSON file per ingested content, named
@@ -48,13 +50,6 @@ interface LockInfo {
   started_at: string;
 }
 
-export const LEDGER_DIR = '_ingestions';
-export const STAGING_DIR = '.staging';
-/** Where an ingestion's files go, relative to the lake (each has `ds=…` folders). */
-export const BRONZE_EVENTS = path.join('bronze', 'events');
-export const QUARANTINE_EVENTS = path.join('quarantine', 'events');
-/** The users' install index: one file per ingestion, `part-<ingestion>-0.parquet` (installs.ts). */
-export const BRONZE_INSTALLS = path.join('bronze', 'installs');
 
 function alive(pid: number): boolean {
   try {
@@ -69,7 +64,7 @@ export class IngestionLedger {
   readonly dir: string;
 
   constructor(readonly lake: string) {
-    this.dir = path.join(lake, LEDGER_DIR);
+    this.dir = path.join(lake, INGESTIONS_DIR);
   }
 
   private recordPath(hash: string): string {
@@ -161,7 +156,7 @@ export class IngestionLedger {
   removeIngestionFiles(ingestionId: string): number {
     let removed = 0;
     const prefix = `part-${ingestionId}-`;
-    const installs = path.join(this.lake, BRONZE_INSTALLS);
+    const installs = tableDir(this.lake, 'bronze', INSTALLS_TABLE);
     if (fs.existsSync(installs)) {
       for (const name of fs.readdirSync(installs)) {
         if (name.startsWith(prefix)) {
@@ -170,8 +165,8 @@ export class IngestionLedger {
         }
       }
     }
-    for (const dataset of [BRONZE_EVENTS, QUARANTINE_EVENTS]) {
-      const root = path.join(this.lake, dataset);
+    for (const zone of ['bronze', 'quarantine'] as const) {
+      const root = eventsDir(this.lake, zone);
       if (!fs.existsSync(root)) continue;
       for (const partition of fs.readdirSync(root, { withFileTypes: true })) {
         if (!partition.isDirectory()) continue;
@@ -207,23 +202,6 @@ export class IngestionLedger {
   /** Makes an ingestion visible: its record appears whole, by rename (fsynced with its folder when durable). */
   commit(record: IngestionRecord, durable = false): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    const target = this.recordPath(record.content_hash);
-    const tmp = path.join(this.dir, `.tmp-${record.ingestion_id}.json`);
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, JSON.stringify(record) + '\n');
-      if (durable) fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, target);
-    if (durable) {
-      const dirFd = fs.openSync(this.dir, 'r');
-      try {
-        fs.fsyncSync(dirFd);
-      } finally {
-        fs.closeSync(dirFd);
-      }
-    }
+    writeFileStaged(this.recordPath(record.content_hash), JSON.stringify(record) + '\n', { durable });
   }
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { GamepipeError } from '../core/errors.js';
 import type { Vars } from './vars.js';
+import { sqlString } from '../sql/quote.js';
+import { addDays } from '../core/dates.js';
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -20,14 +22,6 @@ export function renderPlaceholders(text: string, vars: Vars, where: { file?: str
   });
 }
 
-/** Adds whole days to a YYYY-MM-DD date: `{{ logDate | addDays(-1) }}`. */
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  if (Number.isNaN(d.getTime())) throw new Error(`addDays: "${date}" is not a date`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
 /** Renders a `.sql.j2` template (nunjucks, Jinja syntax) with the vars as `{{ name }}`. */
 export function renderTemplate(templatePath: string, layoutDir: string, vars: Vars, where: { file?: string }): string {
   const abs = path.resolve(layoutDir, templatePath);
@@ -43,7 +37,7 @@ export function renderTemplate(templatePath: string, layoutDir: string, vars: Va
     throwOnUndefined: true,
   });
   env.addFilter('addDays', addDays);
-  env.addFilter('sqlString', (v: unknown) => `'${String(v).replace(/'/g, "''")}'`);
+  env.addFilter('sqlString', (v: unknown) => sqlString(String(v)));
   try {
     return env.render(path.basename(abs), { ...vars });
   } catch (err) {

@@ -1,4 +1,5 @@
 import { GamepipeError } from '../core/errors.js';
+import { isDate } from '../core/dates.js';
 
 /**
  * Vars reach SQL text and file paths, so each value is typed and checked before any
@@ -19,7 +20,6 @@ export interface VarSpec {
 
 export type Vars = Record<string, string>;
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const INTEGER = /^-?\d{1,18}$/;
 const NUMBER = /^-?\d{1,18}(\.\d{1,18})?$/;
@@ -36,18 +36,10 @@ const EXPECTED: Record<VarType, string> = {
   string: 'text of letters, digits and _ . : @ + / - or space (no quotes, semicolons, backslashes or "..")',
 };
 
-function isCalendarDate(value: string): boolean {
-  const m = DATE.exec(value);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
-
 export function checkVarValue(type: VarType, value: string): boolean {
   switch (type) {
     case 'date':
-      return isCalendarDate(value);
+      return isDate(value);
     case 'timestamp':
       return TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
     case 'integer':

@@ -37,8 +37,8 @@ const pipelineFileSchema = z.strictObject({
   retryDelayMs: z.number().int().min(0).optional(),
   /** Per var: the query listing its values when a run does not give it. */
   partitions: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a var name'), partitionValuesSchema).optional(),
-  /** The schedule `gamepipe serve` fires for this pipeline unless gamepipe.config.json schedules it. */
-  schedule: scheduleSchema.omit({ pipeline: true }).optional(),
+  /** The schedule(s) `gamepipe serve` fires for this pipeline unless gamepipe.config.json schedules it. */
+  schedule: z.union([scheduleSchema.omit({ pipeline: true }), z.array(scheduleSchema.omit({ pipeline: true })).min(1)]).optional(),
 });
 
 export type PipelineSettings = z.infer<typeof pipelineFileSchema>;

@@ -6,7 +6,6 @@ import { compileLayout, type CompiledJob } from '../engine/compile.js';
 import { jobMemoryLimit } from '../engine/memoryBudget.js';
 import type { JobResult, RunContext } from '../engine/runJob.js';
 import type { LoadedLayout } from '../layout/load.js';
-import { addDays } from '../layout/render.js';
 import type { Vars } from '../layout/vars.js';
 import type { PipelineDefinition } from './definition.js';
 import { executeDag, type DagTask } from './executeDag.js';
@@ -15,6 +14,7 @@ import { buildGraph, danglingReads, type JobGraph } from './graph.js';
 import { expandVarSets } from './partitionValues.js';
 import { SilentProgress, type ProgressReporter } from './progress.js';
 import { RunLog, varsKey } from './runLog.js';
+import { addDays } from '../core/dates.js';
 
 /**
  * Runs a pipeline for one or more sets of vars (one per date in a backfill, one per (game, day)
@@ -66,13 +66,6 @@ interface Task extends DagTask {
 
 export function defaultConcurrency(): number {
   return Math.max(2, os.availableParallelism());
-}
-
-export function dateRange(from: string, to: string): string[] {
-  if (from > to) throw new GamepipeError(`--from ${from} is after --to ${to}`, { expected: 'from ≤ to' });
-  const days: string[] = [];
-  for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
-  return days;
 }
 
 /** The vars a job sees in a run over `vars`: all of them, or only those it is partitioned by. */

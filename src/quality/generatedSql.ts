@@ -29,15 +29,14 @@ import {
   bySlot,
   envRef,
   eventPaths,
-  lit,
   litArray,
-  litList,
   listOfNames,
   propRef,
   typedValue,
   unpackSlots,
   type JsonRef,
 } from './sqlExpr.js';
+import { sqlString, sqlStringList } from '../sql/quote.js';
 
 /**
  * Renders the SQL that the silver and quality layouts need from the rules, the typed columns and
@@ -53,17 +52,17 @@ export const GENERATED_TEMPLATE = path.resolve(import.meta.dirname, '../../pipel
 /** `CASE ename WHEN 'purchase' THEN fn(raw, [envelope + purchase paths]) … ELSE fn(raw, [envelope]) END` */
 function perEventPaths(fn: string): string {
   const list = (name: EventName | null) => `${fn}(raw, ${litArray(eventPaths(name))})`;
-  const branches = EVENT_NAMES.map((name) => `    WHEN ${lit(name)} THEN ${list(name)}`).join('\n');
+  const branches = EVENT_NAMES.map((name) => `    WHEN ${sqlString(name)} THEN ${list(name)}`).join('\n');
   return `CASE ename\n${branches}\n    ELSE ${list(null)}\n  END`;
 }
 
 function platformSql(text: string): string {
-  const canonical = PLATFORMS.map((p) => `WHEN ${lit(p.toLowerCase())} THEN ${lit(p)}`).join(' ');
-  return `CASE WHEN regexp_full_match(${text}, ${lit(PLATFORM_PATTERN)}) THEN CASE lower(${text}) ${canonical} END ELSE ${text} END`;
+  const canonical = PLATFORMS.map((p) => `WHEN ${sqlString(p.toLowerCase())} THEN ${sqlString(p)}`).join(' ');
+  return `CASE WHEN regexp_full_match(${text}, ${sqlString(PLATFORM_PATTERN)}) THEN CASE lower(${text}) ${canonical} END ELSE ${text} END`;
 }
 
 function upperIfShape(text: string, shape: string): string {
-  return `CASE WHEN regexp_full_match(${text}, ${lit(shape)}) THEN upper(${text}) ELSE ${text} END`;
+  return `CASE WHEN regexp_full_match(${text}, ${sqlString(shape)}) THEN upper(${text}) ELSE ${text} END`;
 }
 
 function envelopeColumnSql(spec: EnvelopeColumn): string {
@@ -76,7 +75,7 @@ function envelopeColumnSql(spec: EnvelopeColumn): string {
 
 /** A catalog default as a literal of the column's type. */
 function defaultSql(value: number | Readonly<Record<string, never>>, spec: PropertyColumn): string {
-  return typeof value === 'number' ? `CAST(${value} AS ${SQL_TYPE[spec.kind]})` : `CAST(${lit(JSON.stringify(value))} AS JSON)`;
+  return typeof value === 'number' ? `CAST(${value} AS ${SQL_TYPE[spec.kind]})` : `CAST(${sqlString(JSON.stringify(value))} AS JSON)`;
 }
 
 /**
@@ -93,7 +92,7 @@ function propertyColumnSql(spec: PropertyColumn): string {
     const fallback = same && first !== undefined
       ? defaultSql(first, spec)
       : `CASE ename ${events
-          .map((e, i) => (defaults[i] === undefined ? null : `WHEN ${lit(e)} THEN ${defaultSql(defaults[i]!, spec)}`))
+          .map((e, i) => (defaults[i] === undefined ? null : `WHEN ${sqlString(e)} THEN ${defaultSql(defaults[i]!, spec)}`))
           .filter((b) => b !== null)
           .join(' ')} END`;
     return `CASE WHEN ${absent(ref)} THEN ${fallback} ELSE ${typed} END`;
@@ -107,7 +106,7 @@ function typedColumnSql(spec: PropertyColumn, ref: JsonRef, events: EventName[])
   const upper = upperIfShape(`(${typedValue(ref, 'string')})`, CURRENCY_CODE_SHAPE);
   if (iso.length === events.length) return upper;
   if (iso.length === 0) return typedValue(ref, 'string');
-  return `CASE WHEN ename IN ${litList(iso)} THEN ${upper} ELSE ${typedValue(ref, 'string')} END`;
+  return `CASE WHEN ename IN ${sqlStringList(iso)} THEN ${upper} ELSE ${typedValue(ref, 'string')} END`;
 }
 
 function macro(name: string, body: string, args = ''): string {
@@ -125,7 +124,7 @@ export function renderGeneratedTemplate(): string {
   ].join(',\n');
 
   const countryName = `CASE country_code ${Object.entries(COUNTRIES)
-    .map(([code, name]) => `WHEN ${lit(code)} THEN ${lit(name)}`)
+    .map(([code, name]) => `WHEN ${sqlString(code)} THEN ${sqlString(name)}`)
     .join(' ')} END`;
 
   const silverColumns = [
@@ -169,7 +168,7 @@ export function renderGeneratedTemplate(): string {
   const missingProperties = EVENT_NAMES.map((event) => {
     const props = REQUIRED_PROPERTIES[event].map((p) => p.name);
     if (props.length === 0) return null;
-    return `WHEN ${lit(event)} THEN ${listOfNames(props.map((p) => ({ when: absent(propRef(event, p)), name: `properties.${p}` })), '    ')}`;
+    return `WHEN ${sqlString(event)} THEN ${listOfNames(props.map((p) => ({ when: absent(propRef(event, p)), name: `properties.${p}` })), '    ')}`;
   }).filter((b) => b !== null);
   const missingFields =
     `CASE WHEN ${flag('missing_required_field')} OR ${flag('missing_required_property')} THEN list_concat(` +
@@ -180,7 +179,7 @@ export function renderGeneratedTemplate(): string {
     names.length === 0
       ? `CAST('{}' AS JSON)`
       : `json_object(${names
-          .map((n) => `${lit(n)}, count(*) FILTER (WHERE NOT is_duplicate AND list_contains(validation_errors, ${lit(n)}))`)
+          .map((n) => `${sqlString(n)}, count(*) FILTER (WHERE NOT is_duplicate AND list_contains(validation_errors, ${sqlString(n)}))`)
           .join(',\n    ')})`;
 
   const header =

@@ -1,12 +1,12 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { WAREHOUSE, type ConnectionRegistry } from '../connections/registry.js';
 import type { JobResult } from '../engine/runJob.js';
 import { loadPipeline } from '../pipeline/definition.js';
 import { runPipelineJob } from '../pipeline/runPipeline.js';
-import { DAILY_PIPELINE_DIR, QUALITY_DAILY_JOB, checkDate, silverEventsDir } from './silver.js';
+import { DAILY_PIPELINE_DIR, QUALITY_DAILY_JOB } from './silver.js';
+import { checkDate } from '../core/dates.js';
+import { eventsDayDir, hasParquet } from '../lake/zones.js';
 
 /**
  * The daily quality report: the layout `pipelines/daily/silver/quality_daily.json` computes it in DuckDB
@@ -98,10 +98,6 @@ export function reportFromRow(row: QualityRow): QualityReport {
   };
 }
 
-function hasData(dir: string): boolean {
-  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.parquet'));
-}
-
 /** The stored report of a day, or undefined when none was computed. */
 export async function readQualityReport(connections: ConnectionRegistry, date: string): Promise<QualityReport | undefined> {
   const rows = await connections.get(WAREHOUSE).withSession(async (s) => {
@@ -127,16 +123,16 @@ export async function computeQualityReport(
 ): Promise<{ report: QualityReport; job: JobResult }> {
   checkDate(date);
   const lake = ctx.paths.lake;
-  const silver = path.join(silverEventsDir(ctx.paths), `ds=${date}`);
-  const bronze = path.join(lake, 'bronze', 'events', `ds=${date}`);
-  const quarantine = path.join(lake, 'quarantine', 'events', `ds=${date}`);
-  if (!hasData(silver) && hasData(bronze)) {
+  const silver = eventsDayDir(lake, 'silver', date);
+  const bronze = eventsDayDir(lake, 'bronze', date);
+  const quarantine = eventsDayDir(lake, 'quarantine', date);
+  if (!hasParquet(silver) && hasParquet(bronze)) {
     throw new GamepipeError(`silver events for ${date} are not built`, {
       file: silver,
       expected: `gamepipe silver --date ${date} first`,
     });
   }
-  if (!hasData(silver) && !hasData(quarantine)) {
+  if (!hasParquet(silver) && !hasParquet(quarantine)) {
     throw new GamepipeError(`nothing was ingested for ${date}`, {
       file: bronze,
       expected: 'events of that day ingested (gamepipe ingest FILE…) and silver built (gamepipe silver --date D)',

@@ -16,20 +16,9 @@ import {
   type JsonType,
 } from '../events/catalog.js';
 import { isMissingEnvelopeValue, propertiesOf, typeEvent, type RawEvent, type TypedEvent } from './columns.js';
-import {
-  absent,
-  absentOrEmpty,
-  asDouble,
-  bySlot,
-  envRef,
-  hasType,
-  lit,
-  litList,
-  perEvent,
-  present,
-  propRef,
-  type JsonRef,
-} from './sqlExpr.js';
+import { absent, absentOrEmpty, asDouble, bySlot, envRef, hasType, perEvent, present, propRef, type JsonRef } from './sqlExpr.js';
+import { sqlString, sqlStringList } from '../sql/quote.js';
+import { DAY_MS } from '../core/dates.js';
 
 /**
  * The data-quality rules, in ONE place, as data: each has a name (what `validation_errors`
@@ -74,7 +63,6 @@ export interface QualityRule {
   readonly check: (input: RuleInput) => boolean;
 }
 
-const DAY_MS = 86_400_000;
 
 /** Events with a numeric `amount` (purchase: money; currency_gain/spend: virtual currency). */
 const AMOUNT_EVENTS = EVENT_NAMES.filter((n) => 'amount' in EVENT_CATALOG[n].properties);
@@ -112,7 +100,7 @@ function isNegativeNumber(value: unknown): boolean {
 /** Purchase amount in USD at the catalog reference rate; an unknown currency counts 1:1. */
 function usdAmountSql(amount: string): string {
   const cases = Object.entries(CURRENCIES)
-    .map(([code, spec]) => `WHEN ${lit(code)} THEN ${amount} * CAST(${lit(String(spec.usdPerUnit))} AS DOUBLE)`)
+    .map(([code, spec]) => `WHEN ${sqlString(code)} THEN ${amount} * CAST(${sqlString(String(spec.usdPerUnit))} AS DOUBLE)`)
     .join(' ');
   return `(CASE currency ${cases} ELSE ${amount} END)`;
 }
@@ -141,7 +129,7 @@ export const QUALITY_RULES: readonly QualityRule[] = [
     name: 'unknown_event_name',
     description: 'eventName is not in the event catalog. The event is kept and flagged (a warning: it stays valid).',
     severity: 'warning',
-    sql: `ename IS NOT NULL AND ename <> '' AND ename NOT IN ${litList(EVENT_NAMES)}`,
+    sql: `ename IS NOT NULL AND ename <> '' AND ename NOT IN ${sqlStringList(EVENT_NAMES)}`,
     check: ({ typed }) => typed.event_name !== null && typed.event_name !== '' && !isCatalogEvent(typed.event_name),
   },
   {
@@ -180,7 +168,7 @@ export const QUALITY_RULES: readonly QualityRule[] = [
     name: 'invalid_timestamp',
     description: 'timestamp is not ISO-8601 with a zone (e.g. `2024-05-01 13:45:12` without `Z`); it was readable enough to file the event under a day.',
     severity: 'error',
-    sql: `${envRef('timestamp').type} = 'VARCHAR' AND NOT regexp_full_match(${envRef('timestamp').text}, ${lit(TIMESTAMP_PATTERN)})`,
+    sql: `${envRef('timestamp').type} = 'VARCHAR' AND NOT regexp_full_match(${envRef('timestamp').text}, ${sqlString(TIMESTAMP_PATTERN)})`,
     check: ({ raw }) => typeof raw.timestamp === 'string' && !timestampPattern.test(raw.timestamp),
   },
   {
@@ -236,14 +224,14 @@ export const QUALITY_RULES: readonly QualityRule[] = [
     name: 'unknown_country',
     description: 'countryCode (after upper-casing) is not in the catalog country list.',
     severity: 'error',
-    sql: `country_code IS NOT NULL AND country_code NOT IN ${litList(COUNTRY_CODES)}`,
+    sql: `country_code IS NOT NULL AND country_code NOT IN ${sqlStringList(COUNTRY_CODES)}`,
     check: ({ typed }) => typed.country_code !== null && !isKnownCountry(typed.country_code),
   },
   {
     name: 'unknown_platform',
     description: `platform is not ${PLATFORMS.join(', ')} in any letter case (mixed case is normalized, not invalid).`,
     severity: 'error',
-    sql: `platform IS NOT NULL AND platform NOT IN ${litList(PLATFORMS)}`,
+    sql: `platform IS NOT NULL AND platform NOT IN ${sqlStringList(PLATFORMS)}`,
     check: ({ typed }) => typed.platform !== null && !(PLATFORMS as readonly string[]).includes(typed.platform),
   },
 ];

@@ -1,13 +1,14 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { GamepipeError } from '../core/errors.js';
 import type { GamepipePaths } from '../core/paths.js';
 import type { ConnectionRegistry } from '../connections/registry.js';
-import { DuckEngine, sqlString } from '../engine/duckdb.js';
+import { DuckEngine } from '../engine/duckdb.js';
 import type { JobResult } from '../engine/runJob.js';
-import { checkVarValue } from '../layout/vars.js';
 import { loadPipeline } from '../pipeline/definition.js';
 import { runPipelineJob } from '../pipeline/runPipeline.js';
+import { sqlString } from '../sql/quote.js';
+import { checkDate } from '../core/dates.js';
+import { eventsDayDir, hasParquet } from '../lake/zones.js';
 
 /**
  * Bronze → silver for one day: the daily pipeline's job `silver_events`
@@ -22,21 +23,6 @@ export const SILVER_EVENTS_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'silver_events.
 export const QUALITY_DAILY_LAYOUT = path.join(SILVER_LAYOUT_DIR, 'quality_daily.json');
 export const SILVER_EVENTS_JOB = 'silver_events';
 export const QUALITY_DAILY_JOB = 'quality_daily';
-
-export function silverEventsDir(paths: GamepipePaths): string {
-  return path.join(paths.lake, 'silver', 'events');
-}
-
-export function checkDate(date: string, option = '--date'): string {
-  if (!checkVarValue('date', date)) {
-    throw new GamepipeError(`${option}: ${JSON.stringify(date)} is not a date`, { expected: 'a calendar date YYYY-MM-DD, e.g. 2024-05-01' });
-  }
-  return date;
-}
-
-function hasParquet(dir: string): boolean {
-  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.parquet') && !f.startsWith('.'));
-}
 
 export interface SilverSummary {
   ds: string;
@@ -55,7 +41,7 @@ export async function buildSilverDay(
   ctx: { paths: GamepipePaths; connections: ConnectionRegistry; threads?: number },
 ): Promise<SilverSummary> {
   checkDate(date);
-  const bronze = path.join(ctx.paths.lake, 'bronze', 'events', `ds=${date}`);
+  const bronze = eventsDayDir(ctx.paths.lake, 'bronze', date);
   if (!hasParquet(bronze)) {
     throw new GamepipeError(`no bronze events for ${date}`, {
       file: bronze,
@@ -63,7 +49,7 @@ export async function buildSilverDay(
     });
   }
   const result = await runPipelineJob(loadPipeline(DAILY_PIPELINE_DIR), ctx, SILVER_EVENTS_JOB, { logDate: date });
-  const target = path.join(silverEventsDir(ctx.paths), `ds=${date}`);
+  const target = eventsDayDir(ctx.paths.lake, 'silver', date);
   const counts = await countSilver(ctx.paths, target);
   return { ds: date, ...counts, target, job: result };
 }

@@ -1,5 +1,6 @@
 import { ENVELOPE_FIELD_NAMES, EVENT_NAMES, type EventName, type JsonType } from '../events/catalog.js';
 import { SQL_TYPE, eventProperties, type ColumnKind } from './columns.js';
+import { sqlString, sqlStringList } from '../sql/quote.js';
 
 /**
  * Builders of DuckDB expressions over the raw JSON of an event, shared by the rules and the
@@ -19,19 +20,9 @@ export interface JsonRef {
   text: string;
 }
 
-/** A SQL string literal. */
-export function lit(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-/** `('a', 'b', …)` for IN lists. */
-export function litList(values: readonly string[]): string {
-  return `(${values.map(lit).join(', ')})`;
-}
-
 /** `['a', 'b']` as a DuckDB list literal. */
 export function litArray(values: readonly string[]): string {
-  return `[${values.map(lit).join(', ')}]`;
+  return `[${values.map(sqlString).join(', ')}]`;
 }
 
 /** JSON paths extracted for an event: the envelope, then its catalog properties. */
@@ -81,7 +72,7 @@ export function bySlot(property: string, expr: (ref: JsonRef, events: EventName[
     groups.set(k, [...(groups.get(k) ?? []), e]);
   }
   if (groups.size === 0) return otherwise;
-  const branches = [...groups].map(([k, events]) => `WHEN ename IN ${litList(events)} THEN ${expr(slot(k), events)}`);
+  const branches = [...groups].map(([k, events]) => `WHEN ename IN ${sqlStringList(events)} THEN ${expr(slot(k), events)}`);
   return `CASE ${branches.join(' ')} ELSE ${otherwise} END`;
 }
 
@@ -152,7 +143,7 @@ export function asJson(ref: JsonRef): string {
 /** `CASE WHEN c1 THEN 'a' END, …` collected into a list without the NULLs. */
 export function listOfNames(cases: ReadonlyArray<{ when: string; name: string }>, indent = '  '): string {
   if (cases.length === 0) return 'CAST([] AS VARCHAR[])';
-  const items = cases.map((c) => `${indent}  CASE WHEN ${c.when} THEN ${lit(c.name)} END`).join(',\n');
+  const items = cases.map((c) => `${indent}  CASE WHEN ${c.when} THEN ${sqlString(c.name)} END`).join(',\n');
   return `list_filter([\n${items}\n${indent}], lambda x: x IS NOT NULL)`;
 }
 
@@ -160,5 +151,5 @@ export function listOfNames(cases: ReadonlyArray<{ when: string; name: string }>
 export function perEvent(predicate: (name: EventName) => string | null): string {
   const branches = EVENT_NAMES.map((name) => [name, predicate(name)] as const).filter(([, p]) => p !== null);
   if (branches.length === 0) return 'false';
-  return `CASE ename ${branches.map(([name, p]) => `WHEN ${lit(name)} THEN ${p}`).join(' ')} ELSE false END`;
+  return `CASE ename ${branches.map(([name, p]) => `WHEN ${sqlString(name)} THEN ${p}`).join(' ')} ELSE false END`;
 }

@@ -16,7 +16,8 @@ export function withPipelineSchedules(configured: Schedule[], root = SHIPPED_PIP
     if (!entry.isDirectory() || !fs.existsSync(path.join(root, entry.name, PIPELINE_FILE))) continue;
     const def = loadPipeline(path.join(root, entry.name));
     if (def.settings.schedule && !scheduled.has(def.name)) {
-      defaults.push(scheduleSchema.parse({ ...def.settings.schedule, pipeline: def.name }));
+      const own = Array.isArray(def.settings.schedule) ? def.settings.schedule : [def.settings.schedule];
+      for (const schedule of own) defaults.push(scheduleSchema.parse({ ...schedule, pipeline: def.name }));
     }
   }
   return [...configured, ...defaults];

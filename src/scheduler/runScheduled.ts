@@ -8,7 +8,8 @@ import { runPipeline } from '../pipeline/runPipeline.js';
 /** What a schedule fires: one run of its pipeline with the fire's vars (recorded in the run log). */
 export function pipelineRunner(ctx: RunContext, searchRoots?: string[]) {
   return async (schedule: Schedule, vars: Vars): Promise<boolean> => {
-    const result = await runPipeline(loadPipeline(schedule.pipeline, searchRoots), ctx, { varSets: [vars] });
+    const runCtx = schedule.load ? { ...ctx, load: schedule.load } : ctx;
+    const result = await runPipeline(loadPipeline(schedule.pipeline, searchRoots), runCtx, { varSets: [vars] });
     logger.info({ schedule: schedule.name, pipelineRunId: result.pipelineRunId, ok: result.ok }, 'scheduled pipeline finished');
     return result.ok;
   };

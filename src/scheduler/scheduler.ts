@@ -2,9 +2,10 @@ import { Cron } from 'croner';
 import type { Schedule } from '../config/projectConfig.js';
 import { formatError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
-import { addDays } from '../layout/render.js';
+
 import type { Vars } from '../layout/vars.js';
 import type { ScheduleState } from './scheduleState.js';
+import { addDays } from '../core/dates.js';
 
 /**
  * Fires pipelines on cron schedules (croner, UTC unless a schedule says otherwise). Each

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { datesBetween } from '../funnel/dates.js';
+import { dateRange } from '../core/dates.js';
 
 /** JSON Schemas shared by the routes (validated by Fastify, published in the OpenAPI document). */
 
@@ -34,7 +34,7 @@ export function checkRange(reply: FastifyReply, q: { from: string; to: string })
     void reply.code(400).send({ error: 'invalid request', issues: [`querystring/from: ${q.from} is after to ${q.to}; expected from ≤ to`] });
     return false;
   }
-  if (datesBetween(q.from, q.to).length > MAX_RANGE_DAYS) {
+  if (dateRange(q.from, q.to).length > MAX_RANGE_DAYS) {
     void reply.code(400).send({ error: 'invalid request', issues: [`querystring/to: the range is longer than ${MAX_RANGE_DAYS} days`] });
     return false;
   }

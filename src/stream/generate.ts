@@ -1,8 +1,10 @@
 import { NdjsonEncoder } from '../events/generator/encode.js';
 import { ByteBuffer } from '../events/generator/bytes.js';
 import { generateEvents, type GenerateOptions, type GenerationSummary } from '../events/generator/index.js';
-import { parseDay } from '../events/generator/time.js';
+
 import type { OutgoingRecord, RecordProducer } from './transport.js';
+import { DAY_MS } from '../core/dates.js';
+import { parseDay } from '../core/dates.js';
 
 /**
  * Generated events as a stream (`gamepipe generate --to kafka://…`, and the in-process demo).
@@ -29,8 +31,6 @@ export interface GeneratedDay {
   day: string;
   events: ArrivingEvent[];
 }
-
-const DAY_MS = 86_400_000;
 
 /** Day by day, the generated lines in arrival order; returns the generator's ground truth. */
 export function* generatedDays(options: GenerateOptions): Generator<GeneratedDay, GenerationSummary, undefined> {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PgAdapter } from '../connections/adapter.js';
 import { GamepipeError } from '../core/errors.js';
+import { DAY_MS, isDate } from '../core/dates.js';
 
 /**
  * Exchange rates for revenue in USD, the same ones the daily pipeline uses (docs/metrics.md):
@@ -23,9 +24,7 @@ export interface RateRow {
   validFrom: string;
 }
 
-const DAY_MS = 86_400_000;
 const DECIMAL = /^\d+(\.\d+)?$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class CurrencyRates {
   private readonly byCurrency = new Map<string, Array<{ fromDay: number; rate: string }>>();
@@ -73,7 +72,7 @@ export class CurrencyRates {
     const rows = lines.map((line, i) => {
       const f = line.split(',').map((s) => s.trim());
       const row = { currency: f[ci] ?? '', usdPerUnit: f[ri] ?? '', validFrom: f[vi] ?? '' };
-      if (!/^[A-Za-z]{3}$/.test(row.currency) || !DECIMAL.test(row.usdPerUnit) || !DATE.test(row.validFrom)) {
+      if (!/^[A-Za-z]{3}$/.test(row.currency) || !DECIMAL.test(row.usdPerUnit) || !isDate(row.validFrom)) {
         throw new GamepipeError(`currency rates line ${i + 2}: ${JSON.stringify(line)}`, { file, expected: 'ISO currency, a positive decimal, YYYY-MM-DD' });
       }
       return row;

@@ -3,10 +3,11 @@ import net from 'node:net';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckEngine, sqlString } from '../../src/engine/duckdb.js';
+import { DuckEngine } from '../../src/engine/duckdb.js';
 import { buildSilverDay } from '../../src/quality/silver.js';
 import { gamepipe, spawnGamepipe, waitForLine } from '../helpers/cli.js';
 import { backend, createWorkspace, type Workspace } from '../helpers/workspace.js';
+import { sqlString } from '../../src/sql/quote.js';
 
 /**
  * Durable before acknowledged: clients post batches to `gamepipe collect` (a real process) while

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GamepipeError } from '../../src/core/errors.js';
 import { checkVarValue, parseVarsArg, resolveVars } from '../../src/layout/vars.js';
-import { addDays, renderPlaceholders } from '../../src/layout/render.js';
+import { renderPlaceholders } from '../../src/layout/render.js';
 import { errorText } from '../helpers/errors.js';
+import { addDays } from '../../src/core/dates.js';
 
 describe('vars', () => {
   it('parses k=v lists and repeated flags', () => {

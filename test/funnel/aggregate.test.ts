@@ -3,14 +3,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
 import { aggregateLevelFunnel, listGamesWithLevelEvents } from '../../src/funnel/aggregate.js';
-import { datesBetween } from '../../src/funnel/dates.js';
+
 import { levelFunnelIndexDir, levelPlayersDir } from '../../src/funnel/paths.js';
 import { LevelFunnelService } from '../../src/funnel/service.js';
 import { randomLevelEvents, writeSilverRows } from './helpers/silverFixture.js';
+import { dateRange } from '../../src/core/dates.js';
 
 /** The aggregation: what it writes where, idempotence, atomic replacement, and that silver is only read. */
 
-const DAYS = datesBetween('2024-06-01', '2024-06-03');
+const DAYS = dateRange('2024-06-01', '2024-06-03');
 
 function snapshot(dir: string): Record<string, number> {
   const out: Record<string, number> = {};

@@ -2,9 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
 import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
-import { datesBetween } from '../../src/funnel/dates.js';
 import { levelFunnelRoutes } from '../../src/server/routes/levelFunnel.js';
 import { randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
+import { dateRange } from '../../src/core/dates.js';
 
 /** GET /api/games/:gameId/level-funnel: validation at the edge, fast by default, same shape both ways. */
 
@@ -15,7 +15,7 @@ describe(`GET /api/games/:gameId/level-funnel (${backend})`, () => {
 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
-    days = await writeSilverRows(ws.paths.lake, randomLevelEvents(3, { days: datesBetween('2024-07-01', '2024-07-03'), events: 250 }));
+    days = await writeSilverRows(ws.paths.lake, randomLevelEvents(3, { days: dateRange('2024-07-01', '2024-07-03'), events: 250 }));
     await writeInstallIndex(ws.paths.lake, randomInstalls(3, { days }), [...INSTALL_INGESTIONS.committed]);
     expect((await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { games: ['g1'], dates: days })).ok).toBe(true);
     app = Fastify();

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
-import { datesBetween } from '../../src/funnel/dates.js';
 import { randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
+import { dateRange } from '../../src/core/dates.js';
 
 /** `gamepipe funnel games|aggregate|backfill|query`, run as a process. */
 
@@ -33,7 +33,7 @@ describe(`gamepipe funnel (${backend})`, () => {
 
   beforeAll(async () => {
     ws = await createWorkspace(['WAREHOUSE']);
-    days = await writeSilverRows(ws.paths.lake, randomLevelEvents(8, { days: datesBetween('2024-08-01', '2024-08-02'), events: 200 }));
+    days = await writeSilverRows(ws.paths.lake, randomLevelEvents(8, { days: dateRange('2024-08-01', '2024-08-02'), events: 200 }));
     await writeInstallIndex(ws.paths.lake, randomInstalls(8, { days }), [...INSTALL_INGESTIONS.committed]);
     // the CLI opens the embedded database itself: this process must not hold it
     await ws.connections.closeAll();

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, backend, type Workspace } from '../helpers/workspace.js';
 import { aggregateLevelFunnel } from '../../src/funnel/aggregate.js';
-import { addDays, datesBetween } from '../../src/funnel/dates.js';
 import { BASE_FIELDS, type LevelMetrics } from '../../src/funnel/metrics.js';
 import type { FunnelFilters, FunnelPair, FunnelQuery, InstallRange } from '../../src/funnel/params.js';
 import { LevelFunnelService } from '../../src/funnel/service.js';
 import { APP_VERSIONS, COUNTRIES, FUNNELS, FUNNEL_VERSIONS, PLATFORMS, pick, prng, randomLevelEvents, writeSilverRows, INSTALL_INGESTIONS, randomInstalls, writeInstallIndex } from './helpers/silverFixture.js';
+import { addDays, dateRange } from '../../src/core/dates.js';
 
 /**
  * The property: for random filter sets and date ranges over random level events, the fast path
@@ -16,7 +16,7 @@ import { APP_VERSIONS, COUNTRIES, FUNNELS, FUNNEL_VERSIONS, PLATFORMS, pick, prn
 const SEEDS = (process.env.FUNNEL_PROPERTY_SEEDS ?? '11,29').split(',').map(Number);
 const QUERIES = Number(process.env.FUNNEL_PROPERTY_QUERIES ?? 60);
 /** Dense: six consecutive days (across Feb 29). */
-const DENSE = datesBetween('2024-02-26', '2024-03-02');
+const DENSE = dateRange('2024-02-26', '2024-03-02');
 /** Sparse: 14 days over four months, so ranges hold whole months and players come back after 31+ days. */
 const SPARSE = ['2024-01-03', '2024-01-17', '2024-01-31', '2024-02-01', '2024-02-14', '2024-02-29', '2024-03-01',
   '2024-03-09', '2024-03-21', '2024-03-31', '2024-04-01', '2024-04-11', '2024-04-29', '2024-04-30'];
@@ -76,7 +76,7 @@ function randomInstall(rand: () => number, days: string[]): InstallRange | undef
 /** Any range from a few days before the data to a few days after it: empty days and partial months included. */
 function randomRange(rand: () => number, days: string[]): { from: string; to: string } {
   const first = addDays(days[0]!, -3);
-  const span = datesBetween(first, addDays(days[days.length - 1]!, 3)).length;
+  const span = dateRange(first, addDays(days[days.length - 1]!, 3)).length;
   const a = Math.floor(rand() * span);
   const b = Math.floor(rand() * span);
   return { from: addDays(first, Math.min(a, b)), to: addDays(first, Math.max(a, b)) };

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { addDays } from '../../src/layout/render.js';
+import { addDays } from '../../src/core/dates.js';
 
 /**
  * A miniature of the studios' daily pipeline (7 ETL jobs → 1 STD job → 4 CONS jobs), with raw

@@ -10,6 +10,7 @@ import { runJob, type JobResult } from '../../src/engine/runJob.js';
 import { loadLayout } from '../../src/layout/load.js';
 import type { Vars } from '../../src/layout/vars.js';
 import { withSearchPath } from '../../src/connections/url.js';
+import { sqlString } from '../../src/sql/quote.js';
 
 /**
  * A throwaway gamepipe home for one test file. PostgreSQL connections are the embedded
@@ -23,7 +24,7 @@ export interface Workspace {
   connections: ConnectionRegistry;
   /** Writes a layout (object or text) and returns its path. */
   layout(name: string, body: unknown): string;
-  run(file: string, vars?: Vars): Promise<JobResult>;
+  run(file: string, vars?: Vars, options?: { load?: 'incremental' | 'full' }): Promise<JobResult>;
   /** Rows of a query on a named connection. */
   query<Row = Record<string, unknown>>(sql: string, connection?: string): Promise<Row[]>;
   close(): Promise<void>;
@@ -60,8 +61,8 @@ export async function createWorkspace(connectionNames: string[] = ['WAREHOUSE', 
       fs.writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body, null, 2));
       return file;
     },
-    async run(file, vars = {}) {
-      return runJob(compileLayout(loadLayout(file), vars, paths), { paths, connections });
+    async run(file, vars = {}, options = {}) {
+      return runJob(compileLayout(loadLayout(file), vars, paths), { paths, connections, ...options });
     },
     async query(sql, connection = 'WAREHOUSE') {
       return connections.get(connection).withSession(async (s) => (await s.query(sql)).rows) as never;
@@ -95,7 +96,7 @@ export async function readParquetRows(dir: string, orderBy: string): Promise<Rec
   const conn = await instance.connect();
   try {
     const reader = await conn.runAndReadAll(
-      `SELECT * FROM read_parquet('${dir.replace(/'/g, "''")}/**/*.parquet', hive_partitioning = true) ORDER BY ${orderBy}`,
+      `SELECT * FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, hive_partitioning = true) ORDER BY ${orderBy}`,
     );
     return reader.getRowObjectsJson() as Record<string, unknown>[];
   } finally {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckEngine, sqlString } from '../../src/engine/duckdb.js';
+import { DuckEngine } from '../../src/engine/duckdb.js';
 import { ingestFiles } from '../../src/ingest/ingest.js';
 import { IngestionLedger } from '../../src/ingest/ledger.js';
 import { scanFile } from '../../src/ingest/scan.js';
@@ -9,6 +9,7 @@ import { computeQualityReport } from '../../src/quality/report.js';
 import { buildSilverDay } from '../../src/quality/silver.js';
 import { errorText } from '../helpers/errors.js';
 import { createWorkspace, type Workspace } from '../helpers/workspace.js';
+import { sqlString } from '../../src/sql/quote.js';
 
 /** Hand-written NDJSON following the event schemas, and everything that can be wrong with a file. */
 

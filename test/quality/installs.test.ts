@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckEngine, sqlString } from '../../src/engine/duckdb.js';
+import { DuckEngine } from '../../src/engine/duckdb.js';
+import { sqlString } from '../../src/sql/quote.js';
 import { ingestFiles } from '../../src/ingest/ingest.js';
-import { buildSilverDay } from '../../src/quality/silver.js';
+import { loadPipeline } from '../../src/pipeline/definition.js';
+import { runPipeline } from '../../src/pipeline/runPipeline.js';
+import { DAILY_PIPELINE_DIR, SILVER_EVENTS_JOB, buildSilverDay } from '../../src/quality/silver.js';
 import { PgInstallStore } from '../../src/stream/installs.js';
 import { QualityProcessor, type DeadLetter } from '../../src/stream/quality.js';
 import { ensureRealtimeTables } from '../../src/stream/tables.js';
@@ -101,9 +104,16 @@ describe(`install time over all of bronze (${backend})`, () => {
   });
   afterAll(() => ws.close());
 
-  it('silver: days built out of order and in parallel take the earliest register of every day', async () => {
+  it('silver: days built out of order and in parallel (a backfill) take the earliest register of every day', async () => {
     await ingestFiles([writeNdjson('first.ndjson', FIRST_FILE)], ws.paths, { now: () => INGESTED_AT });
-    await Promise.all(['2024-05-03', '2024-05-01', '2024-05-02'].map((d) => buildSilverDay(d, { paths: ws.paths, connections: ws.connections, threads: 1 })));
+    const backfill = await runPipeline(loadPipeline(DAILY_PIPELINE_DIR), { paths: ws.paths, connections: ws.connections }, {
+      varSets: ['2024-05-03', '2024-05-01', '2024-05-02'].map((logDate) => ({ logDate })),
+      only: [SILVER_EVENTS_JOB],
+      concurrency: 3,
+    });
+    expect(backfill.tasks.map((t) => [t.vars.logDate, t.status])).toEqual([
+      ['2024-05-03', 'succeeded'], ['2024-05-01', 'succeeded'], ['2024-05-02', 'succeeded'],
+    ]);
     expect(await silverVerdicts()).toEqual(EXPECTED_BEFORE_SECOND_FILE);
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckEngine, sqlString } from '../../src/engine/duckdb.js';
+import { DuckEngine } from '../../src/engine/duckdb.js';
 import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { exampleEvent } from '../../src/events/schemas.js';
 import { ingestFiles } from '../../src/ingest/ingest.js';
@@ -9,6 +9,7 @@ import { ENVELOPE_COLUMNS, PROPERTY_COLUMNS, type TypedEvent } from '../../src/q
 import { ERROR_RULES, QUALITY_RULES, checkEvent } from '../../src/quality/rules.js';
 import { buildSilverDay } from '../../src/quality/silver.js';
 import { createWorkspace, type Workspace } from '../helpers/workspace.js';
+import { sqlString } from '../../src/sql/quote.js';
 
 /**
  * The rules exist twice — a DuckDB predicate (silver) and a JS predicate (one event, for the

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { GamepipeError } from '../../core/errors.js';
 import { resolvePaths } from '../../core/paths.js';
 import { aggregateLevelFunnel, listGamesWithLevelEvents, rebuildFunnelIndex, type AggregateResult } from '../../funnel/aggregate.js';
-import { addDays, checkDate, datesBetween } from '../../funnel/dates.js';
+
 import type { LevelMetrics } from '../../funnel/metrics.js';
 import { parseFunnelQuery, parseMethod, type FilterName } from '../../funnel/params.js';
 import { checkGameId } from '../../funnel/paths.js';
@@ -10,6 +10,7 @@ import { LevelFunnelService, type FunnelAnswer } from '../../funnel/service.js';
 import type { ProgressReporter } from '../../pipeline/progress.js';
 import { collect, positiveInt, progressReporter, withConnections } from '../options.js';
 import { formatCount, formatDuration, printJson, printLine } from '../output.js';
+import { addDays, checkDate, dateRange, todayUtc } from '../../core/dates.js';
 
 /**
  * `gamepipe funnel …`: the level funnel (docs/metrics.md#level-funnel).
@@ -47,7 +48,7 @@ async function aggregateAndReport(dates: string[], opts: AggregateOptions): Prom
 }
 
 function yesterdayUtc(): string {
-  return addDays(new Date().toISOString().slice(0, 10), -1);
+  return addDays(todayUtc(), -1);
 }
 
 function report(result: AggregateResult, json: boolean | undefined): void {
@@ -142,7 +143,7 @@ export function registerFunnel(program: Command): void {
     .option('--concurrency <n>', 'jobs at once', positiveInt('--concurrency'))
     .option('--json', 'machine-readable output')
     .action(async (opts: AggregateOptions & { from: string; to: string }) => {
-      await aggregateAndReport(datesBetween(checkDate(opts.from, '--from'), checkDate(opts.to, '--to')), opts);
+      await aggregateAndReport(dateRange(checkDate(opts.from, '--from'), checkDate(opts.to, '--to'), { from: '--from', to: '--to' }), opts);
     });
 
   funnel
@@ -153,7 +154,7 @@ export function registerFunnel(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { from?: string; to?: string; json?: boolean }) => {
       if (opts.to && !opts.from) throw new GamepipeError('--to needs --from', { expected: '--from D1 [--to D2]' });
-      const days = opts.from ? datesBetween(checkDate(opts.from, '--from'), checkDate(opts.to ?? opts.from, '--to')) : undefined;
+      const days = opts.from ? dateRange(checkDate(opts.from, '--from'), checkDate(opts.to ?? opts.from, '--to'), { from: '--from', to: '--to' }) : undefined;
       const games = await listGamesWithLevelEvents(resolvePaths(), days);
       if (opts.json) return printJson(games);
       if (games.length === 0) return printLine('no games with level events');

@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { GamepipeError } from '../../core/errors.js';
 import { resolvePaths } from '../../core/paths.js';
 import { loadPipeline } from '../../pipeline/definition.js';
-import { dateRange, runPipeline, type PipelineRunResult } from '../../pipeline/runPipeline.js';
+import { runPipeline, type PipelineRunResult } from '../../pipeline/runPipeline.js';
 import { compileLayout } from '../../engine/compile.js';
 import { buildGraph } from '../../pipeline/graph.js';
 import { withSampleVars } from '../../engine/validateLayout.js';
 import { parseVarsArg, type Vars } from '../../layout/vars.js';
 import { collect, positiveInt, progressReporter, withConnections } from '../options.js';
 import { formatCount, formatDuration, printJson, printLine } from '../output.js';
+import { dateRange } from '../../core/dates.js';
 
 interface RunOptions {
   only?: string[];
@@ -89,12 +90,13 @@ export function registerPipeline(program: Command): void {
       const graph = buildGraph(def.layouts.map((l) => compileLayout(l, withSampleVars(l.layout, { ...def.settings.vars, ...given }), paths)));
       const nodes = graph.order.map((n) => {
         const node = graph.nodes.get(n)!;
-        return { job: n, layer: node.job.layer ?? null, dependsOn: node.dependsOn, reasons: node.reasons, stateful: node.stateful };
+        return { job: n, layer: node.job.layer ?? null, partitionedBy: node.job.layout.partitionedBy ?? null, dependsOn: node.dependsOn, reasons: node.reasons, stateful: node.stateful };
       });
       if (opts.json) return printJson({ pipeline: def.name, jobs: nodes });
       printLine(`pipeline ${def.name}: ${nodes.length} jobs`);
       for (const n of nodes) {
-        printLine(`  ${n.job}${n.layer ? ` [${n.layer}]` : ''}${n.stateful ? ' (stateful: reads its own output)' : ''}`);
+        const per = n.partitionedBy ? ` (once per ${n.partitionedBy.join(', ')}, after all its upstream tasks)` : '';
+        printLine(`  ${n.job}${n.layer ? ` [${n.layer}]` : ''}${per}${n.stateful ? ' (stateful: reads its own output)' : ''}`);
         for (const dep of n.dependsOn) printLine(`    ← ${dep}: ${n.reasons[dep]}`);
       }
     });
@@ -113,7 +115,7 @@ export function registerPipeline(program: Command): void {
     .option('--json', 'JSON lines instead of the progress display')
     .action(async (name: string, opts: RunOptions & { from: string; to: string; vars?: string[]; dateVar: string; resume?: boolean }) => {
       const base = parseVarsArg(opts.vars);
-      const varSets = dateRange(opts.from, opts.to).map((d) => ({ ...base, [opts.dateVar]: d }));
+      const varSets = dateRange(opts.from, opts.to, { from: '--from', to: '--to' }).map((d) => ({ ...base, [opts.dateVar]: d }));
       await runAndReport(name, varSets, { ...opts, fromFailure: opts.resume ?? false });
     });
 }

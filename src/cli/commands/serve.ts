@@ -4,12 +4,14 @@ import { resolvePaths } from '../../core/paths.js';
 import { logger } from '../../core/logger.js';
 import { ConnectionRegistry, WAREHOUSE } from '../../connections/registry.js';
 import { withPipelineSchedules } from '../../scheduler/pipelineSchedules.js';
+import { warehouseSchedules } from '../../warehouse/schedule.js';
 import { pipelineRunner } from '../../scheduler/runScheduled.js';
 import { ScheduleState } from '../../scheduler/scheduleState.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { openCollector } from '../../collector/index.js';
 import { resolveBrokers } from '../../stream/config.js';
 import { buildApp } from '../../server/app.js';
+import { todayUtc } from '../../core/dates.js';
 import { printLine } from '../output.js';
 import { runInProcessStream } from '../../stream/inProcess.js';
 
@@ -40,7 +42,7 @@ export function registerServe(program: Command): void {
       const config = loadProjectConfig();
       const connections = new ConnectionRegistry(paths, process.env, config);
       const ctx = { paths, connections };
-      const schedules = withPipelineSchedules(config.schedules);
+      const schedules = warehouseSchedules(withPipelineSchedules(config.schedules), process.env, paths, config);
       const scheduler = opts.scheduler
         ? new Scheduler(schedules, new ScheduleState(connections.get(WAREHOUSE)), pipelineRunner(ctx))
         : undefined;
@@ -58,7 +60,7 @@ export function registerServe(program: Command): void {
       printLine(`  dashboard: ${address}/ (sign in with a token from \`npx gamepipe token create --role read --name me\`${opts.publicRead ? '; reading is public' : ''})`);
       if (opts.liveDemo !== undefined) {
         const rate = opts.liveDemo === true ? 50 : opts.liveDemo;
-        const start = new Date().toISOString().slice(0, 10);
+        const start = todayUtc();
         printLine(`  live demo: streaming generated events of ${start} at ${rate}/s through the in-process stream`);
         void runInProcessStream({ warehouse: connections.get(WAREHOUSE), generate: { games: 2, users: 300, days: 1, start, seed: 7, dirtyRate: 0.02 }, rate }).then(
           (r) => logger.info({ produced: r.produced }, 'live demo stream finished'),

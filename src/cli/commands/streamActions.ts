@@ -17,6 +17,7 @@ import {
 } from '../../stream/services.js';
 import { formatCount as n, printJson, printLine } from '../output.js';
 import { generateOptionsOf, type GenerateArgs } from '../options.js';
+import { todayUtc } from '../../core/dates.js';
 
 /**
  * The actions of `gamepipe stream …` and `gamepipe generate --to kafka://…`. Loaded only when
@@ -205,10 +206,6 @@ export interface StreamCommandOptions extends ServiceCommandOptions {
   dirty?: number;
   rate?: string;
   allowedLateness?: number;
-}
-
-function todayUtc(): string {
-  return new Date().toISOString().slice(0, 10);
 }
 
 /**

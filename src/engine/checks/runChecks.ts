@@ -1,7 +1,8 @@
 import { GamepipeError, type ErrorContext } from '../../core/errors.js';
-import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
+import { type DuckEngine } from '../duckdb.js';
 import { sqlError } from '../sqlErrors.js';
 import { checkName, type Check, type CheckLevel, type CheckType } from './schema.js';
+import { sqlIdent, sqlString } from '../../sql/quote.js';
 
 /**
  * Runs a layout's data checks on the job's result, inside DuckDB, before the output is

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { FileOutput } from '../../layout/schema.js';
-import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
+import type { DuckEngine } from '../duckdb.js';
+import { moveFilesInto, stagedPublish, swapIn } from '../../lake/publish.js';
+import { sqlIdent, sqlString } from '../../sql/quote.js';
 
 /**
  * Writes the job's result as Parquet under a folder. DuckDB writes into a hidden staging
@@ -29,26 +31,6 @@ function partitionDirs(root: string, depth: number): string[] {
   return out.sort();
 }
 
-function listFiles(root: string): string[] {
-  return fs
-    .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
-}
-
-/** Replaces `target` by `replacement` with renames; the old copy is removed afterwards. */
-function swapIn(replacement: string, target: string): void {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  if (fs.existsSync(target)) {
-    const trash = path.join(path.dirname(target), `.${path.basename(target)}.__old-${randomUUID()}`);
-    fs.renameSync(target, trash);
-    fs.renameSync(replacement, target);
-    fs.rmSync(trash, { recursive: true, force: true });
-  } else {
-    fs.renameSync(replacement, target);
-  }
-}
-
 export function describeFileWrite(output: FileOutput, target: string): string {
   const partition = output.partitionBy?.length ? ` partitioned by ${output.partitionBy.join(', ')}` : '';
   const how = {
@@ -65,38 +47,35 @@ export async function writeFileOutput(
   output: FileOutput,
   target: string,
 ): Promise<FileWriteResult> {
-  const staging = path.join(path.dirname(target), `.${path.basename(target)}.__staging-${randomUUID()}`);
-  fs.mkdirSync(staging, { recursive: true });
   const partitionBy = output.partitionBy ?? [];
-  try {
-    const options = ['FORMAT parquet', "COMPRESSION zstd"];
-    let destination = staging;
-    if (partitionBy.length) {
-      options.push(`PARTITION_BY (${partitionBy.map(sqlIdent).join(', ')})`, `FILENAME_PATTERN 'part-{uuid}'`, 'OVERWRITE_OR_IGNORE');
-    } else {
-      destination = path.join(staging, `part-${randomUUID()}.parquet`);
-    }
-    // The relation may be a view (a streamed result): it is read once, by this COPY, which counts.
-    const rowsWritten = Number(await engine.scalar(`COPY (SELECT * FROM ${sqlIdent(relation)}) TO ${sqlString(destination)} (${options.join(', ')})`));
-
-    const partitions = partitionDirs(staging, partitionBy.length).filter((p) => p !== '');
-    switch (output.mode) {
-      case 'overwrite':
-        swapIn(staging, target);
-        break;
-      case 'overwritePartitions':
-        for (const partition of partitions) swapIn(path.join(staging, partition), path.join(target, partition));
-        break;
-      case 'append':
-        for (const file of listFiles(staging)) {
-          const dest = path.join(target, file);
-          fs.mkdirSync(path.dirname(dest), { recursive: true });
-          fs.renameSync(path.join(staging, file), dest);
-        }
-        break;
-    }
-    return { rowsWritten, partitions };
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  return stagedPublish(
+    target,
+    async (staging) => {
+      fs.mkdirSync(staging, { recursive: true });
+      const options = ['FORMAT parquet', 'COMPRESSION zstd'];
+      let destination = staging;
+      if (partitionBy.length) {
+        options.push(`PARTITION_BY (${partitionBy.map(sqlIdent).join(', ')})`, `FILENAME_PATTERN 'part-{uuid}'`, 'OVERWRITE_OR_IGNORE');
+      } else {
+        destination = path.join(staging, `part-${randomUUID()}.parquet`);
+      }
+      // The relation may be a view (a streamed result): it is read once, by this COPY, which counts.
+      const rowsWritten = Number(await engine.scalar(`COPY (SELECT * FROM ${sqlIdent(relation)}) TO ${sqlString(destination)} (${options.join(', ')})`));
+      const partitions = partitionDirs(staging, partitionBy.length).filter((p) => p !== '');
+      return { rowsWritten, partitions };
+    },
+    (staging, _target, { partitions }) => {
+      switch (output.mode) {
+        case 'overwrite':
+          swapIn(staging, target);
+          break;
+        case 'overwritePartitions':
+          for (const partition of partitions) swapIn(path.join(staging, partition), path.join(target, partition));
+          break;
+        case 'append':
+          moveFilesInto(staging, target);
+          break;
+      }
+    },
+  );
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GamepipeError, type ErrorContext } from '../../core/errors.js';
 import type { FileSource } from '../../layout/schema.js';
-import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
+import { type DuckEngine } from '../duckdb.js';
+import { sqlIdent, sqlString } from '../../sql/quote.js';
 
 const EXTENSIONS: Record<FileSource['format'], string[]> = {
   parquet: ['.parquet'],

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { GamepipeError, type ErrorContext } from '../../core/errors.js';
 import type { PgAdapter } from '../../connections/adapter.js';
-import { type DuckEngine, sqlIdent, sqlString } from '../duckdb.js';
+import { type DuckEngine } from '../duckdb.js';
 import { sqlError } from '../sqlErrors.js';
 import { duckTypeForPgOid } from '../typeMapping.js';
+import { sqlIdent, sqlString } from '../../sql/quote.js';
 
 /**
  * Loads a PostgreSQL query into a DuckDB table in bulk: the result streams out with

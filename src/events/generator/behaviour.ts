@@ -17,7 +17,7 @@ import { IdKeys, ipv4, matchIdFor, sessionIdFor, transactionIdFor } from './ids.
 import { emptyProfile, sampleMsOfDay, type Population, type Profile } from './population.js';
 import { cumulative, Rng } from './rng.js';
 import { PlayerState } from './state.js';
-import { DAY_MS } from './time.js';
+import { DAY_MS } from '../../core/dates.js';
 
 /**
  * What one player does on one day: whether they come back (a decaying retention curve with

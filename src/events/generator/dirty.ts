@@ -1,7 +1,8 @@
 import { CURRENCIES, REQUIRED_PROPERTIES, type EventName } from '../catalog.js';
 import { EV, PLATFORM_VARIANTS, UNKNOWN_COUNTRIES, UNKNOWN_EVENT_NAMES, type Dictionaries, type EventRow } from './batch.js';
 import { Rng } from './rng.js';
-import { DAY_MS, HOUR_MS } from './time.js';
+import { HOUR_MS } from './time.js';
+import { DAY_MS } from '../../core/dates.js';
 
 /**
  * Defect injection: with `dirtyRate` r, each generated event independently gets exactly one

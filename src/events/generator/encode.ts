@@ -1,7 +1,8 @@
 import type { Dictionaries, EventBatch } from './batch.js';
 import { eventIdAt, propertiesAt } from './batch.js';
 import { ByteBuffer, bytesOf, decodeBytes, putBytes, putNumber, putPadded, putString, putUint, putUuid } from './bytes.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
+import { HOUR_MS, MINUTE_MS } from './time.js';
+import { DAY_MS } from '../../core/dates.js';
 
 /**
  * Byte encoders for batch rows: NDJSON lines (the data set's public format) and the

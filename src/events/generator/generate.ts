@@ -7,7 +7,7 @@ import { normalizeOptions, type GenerateOptions, type NormalizedOptions } from '
 import { Population, type Profile } from './population.js';
 import { permute32, Rng } from './rng.js';
 import { PlayerState } from './state.js';
-import { DAY_MS, formatDay } from './time.js';
+import { DAY_MS, formatDay } from '../../core/dates.js';
 
 /**
  * The generator loop: day by day, every installed account that is still playing is simulated

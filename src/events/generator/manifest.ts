@@ -3,7 +3,7 @@ import { DEFECT, DEFECT_KINDS, DEFECT_NAMES, type DefectKind } from './dirty.js'
 import type { NormalizedOptions } from './options.js';
 import type { BotCluster, Profile } from './population.js';
 import { userIdFor } from './ids.js';
-import { DAY_MS, formatDay } from './time.js';
+import { DAY_MS, formatDay } from '../../core/dates.js';
 
 /**
  * Ground truth of a generated data set, collected while generating (a few counters per day,

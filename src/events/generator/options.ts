@@ -1,5 +1,5 @@
 import { GamepipeError } from '../../core/errors.js';
-import { parseDay } from './time.js';
+import { parseDay } from '../../core/dates.js';
 
 /** What to generate. Same options ⇒ byte-identical NDJSON. */
 export interface GenerateOptions {

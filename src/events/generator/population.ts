@@ -7,7 +7,8 @@ import {
 } from '../catalog.js';
 import { ipv4, userIdFor } from './ids.js';
 import { cumulative, hash32, permute32, Rng } from './rng.js';
-import { DAY_MS, HOUR_MS } from './time.js';
+import { HOUR_MS } from './time.js';
+import { DAY_MS } from '../../core/dates.js';
 
 /**
  * Who plays: the accounts installed over the period and their fixed traits. Traits are a pure

@@ -8,6 +8,7 @@ import { NdjsonWriter, type DayFile } from './ndjsonWriter.js';
 import type { GenerateOptions } from './options.js';
 import { DuckdbParquetWriter } from './parquet/duckdbWriter.js';
 import { NativeParquetWriter, type ParquetCompression } from './parquet/nativeWriter.js';
+import { writeFileStaged } from '../../lake/publish.js';
 
 export type OutputFormat = 'ndjson' | 'parquet';
 
@@ -40,7 +41,7 @@ export interface GenerateStats {
 
 export const MANIFEST_FILE = 'manifest.json';
 /** What a previous run may have left in `out/` (files, temporary files of a crashed run). */
-const OUTPUT_FILE = /^(\.?events-\d{4}-\d{2}-\d{2}\.(ndjson|parquet)(\.tmp)?|manifest\.json(\.tmp)?|\.tmp-generate-.*)$/;
+const OUTPUT_FILE = /^(\.?events-\d{4}-\d{2}-\d{2}\.(ndjson|parquet)(\.tmp)?|\.?manifest\.json(\.tmp|\.__staging-.*)?|\.tmp-generate-.*)$/;
 
 /**
  * Generate and write one file per day plus `manifest.json` (the ground truth). Memory stays
@@ -105,8 +106,7 @@ export async function writeGenerated(options: WriteGeneratedOptions): Promise<Ge
   });
   const manifest = buildManifest(summary, options.format, days);
   const manifestPath = path.join(out, MANIFEST_FILE);
-  fs.writeFileSync(`${manifestPath}.tmp`, JSON.stringify(manifest, null, 2) + '\n');
-  fs.renameSync(`${manifestPath}.tmp`, manifestPath);
+  writeFileStaged(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
 
   const seconds = (performance.now() - started) / 1000;
   const written = manifest.totals.lines;

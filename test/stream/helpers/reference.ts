@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckEngine, sqlString } from '../../../src/engine/duckdb.js';
+import { DuckEngine } from '../../../src/engine/duckdb.js';
 import { ingestFiles } from '../../../src/ingest/index.js';
 import { buildSilverDay } from '../../../src/quality/silver.js';
 import type { DeadLetter } from '../../../src/stream/quality.js';
 import { BUNDLED_RATES_CSV } from '../../../src/stream/rates.js';
 import type { StreamRecord } from '../../../src/stream/transport.js';
 import type { Workspace } from '../../helpers/workspace.js';
+import { sqlString } from '../../../src/sql/quote.js';
 
 /**
  * The batch side of the stream tests: the very records that went through events-raw are written

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { connectUtc, createDuckInstance } from '../../../engine/duckdb.js';
 import type { Dictionaries, EventBatch } from '../batch.js';
 import { ByteBuffer } from '../bytes.js';
 import { TsvEncoder } from '../encode.js';
 import { DEFECT } from '../dirty.js';
 import type { DayFile } from '../ndjsonWriter.js';
+import { sqlString } from '../../../sql/quote.js';
 
 /**
  * The reference Parquet writer: DuckDB writes the file (snappy), so its encoding is DuckDB's.
@@ -39,10 +41,8 @@ export class DuckdbParquetWriter {
   }
 
   static async open(outDir: string, options: { threads?: number } = {}): Promise<DuckdbParquetWriter> {
-    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
-    const connection = await instance.connect();
-    await connection.run("SET TimeZone = 'UTC'");
-    return new DuckdbParquetWriter(outDir, instance, connection);
+    const instance = await createDuckInstance(undefined, { threads: options.threads ?? 2 });
+    return new DuckdbParquetWriter(outDir, instance, await connectUtc(instance));
   }
 
   static fileName(day: string): string {
@@ -138,10 +138,6 @@ const CSV_OPTIONS = `delim='\\t', quote='', escape='', header=false, auto_detect
   'eventId': 'VARCHAR', 'eventName': 'UTINYINT', 'ts': 'BIGINT', 'gameId': 'USMALLINT', 'userId': 'VARCHAR',
   'sessionId': 'VARCHAR', 'serverId': 'UTINYINT', 'platform': 'UTINYINT', 'countryCode': 'UTINYINT',
   'appVersion': 'UTINYINT', 'levelFunnel': 'UTINYINT', 'levelFunnelVersion': 'UTINYINT', 'properties': 'VARCHAR'}`;
-
-function sqlString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
 /** `['a', 'b'][code]`: DuckDB lists are 1-based and [0] is NULL, matching code 0 = absent. */
 function decode(values: readonly (string | null)[], column: string): string {

@@ -23,6 +23,11 @@ import { ThriftWriter } from './thrift.js';
  *   timestamp: INT64 TIMESTAMP(MILLIS, isAdjustedToUTC); levelFunnelVersion: INT32.
  * Dictionary fields use the run's dictionaries (RLE_DICTIONARY); userId and sessionId get a
  * per-row-group dictionary. Files are checked by reading them back with DuckDB in tests.
+ *
+ * Kept because it is measured at least 2× faster than DuckDB's writer (duckdbWriter.ts):
+ * `npm run bench:generate -- --sizes 1M --formats parquet --parquet-writer native|duckdb`,
+ * 1,070,472 events on 2 shared cores (load average ~25): 6.96–8.58 s vs 19.43–19.77 s wall
+ * (2.3–2.8×), 2.1–2.2 vs 4.7–4.9 CPU seconds (2.1–2.3×). See docs/events.md.
  */
 
 export type ParquetCompression = 'gzip' | 'none';

@@ -1,8 +1,5 @@
-import { DuckDBInstance } from '@duckdb/node-api';
-
-function sqlString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
+import { DuckEngine } from '../../../engine/duckdb.js';
+import { sqlString } from '../../../sql/quote.js';
 
 /**
  * Events of a generated Parquet file as the objects their NDJSON lines parse to (absent
@@ -10,26 +7,20 @@ function sqlString(value: string): string {
  * meant for tests and inspection.
  */
 export async function readParquetEvents(file: string): Promise<Array<Record<string, unknown>>> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const engine = await DuckEngine.open(undefined, { threads: 1 });
   try {
-    const connection = await instance.connect();
-    try {
-      await connection.run("SET TimeZone = 'UTC'");
-      const reader = await connection.runAndReadAll(
-        `SELECT * REPLACE (strftime("timestamp", '%Y-%m-%dT%H:%M:%S.%gZ') AS "timestamp") FROM read_parquet(${sqlString(file)})`,
-      );
-      return reader.getRowObjectsJson().map((row) => {
-        const event: Record<string, unknown> = {};
-        for (const [key, value] of Object.entries(row)) {
-          if (value === null) continue;
-          event[key] = key === 'properties' ? (JSON.parse(value as string) as unknown) : value;
-        }
-        return event;
-      });
-    } finally {
-      connection.closeSync();
-    }
+    const rows = await engine.rows(
+      `SELECT * REPLACE (strftime("timestamp", '%Y-%m-%dT%H:%M:%S.%gZ') AS "timestamp") FROM read_parquet(${sqlString(file)})`,
+    );
+    return rows.map((row) => {
+      const event: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(row)) {
+        if (value === null) continue;
+        event[key] = key === 'properties' ? (JSON.parse(value as string) as unknown) : value;
+      }
+      return event;
+    });
   } finally {
-    instance.closeSync();
+    engine.close();
   }
 }
