@@ -32,7 +32,7 @@ import { resolvePaths } from '../src/core/paths.js';
 import { DuckEngine } from '../src/engine/duckdb.js';
 import { writeGenerated, type Manifest } from '../src/events/generator/index.js';
 import { ingestFiles } from '../src/ingest/index.js';
-import { evaluateFarmerDetection, farmersFromManifest, formatFarmerAccuracy, type FarmerAccuracy } from '../src/kpi/farmerAccuracy.js';
+import { evaluateFarmerDetection, farmersFromManifest, formatFarmerAccuracy, type FarmerAccuracy } from './lib/farmerAccuracy.js';
 import { loadPipeline } from '../src/pipeline/definition.js';
 import type { ProgressEvent, ProgressReporter } from '../src/pipeline/progress.js';
 import { runPipeline } from '../src/pipeline/runPipeline.js';

@@ -32,7 +32,7 @@ import type { FunnelFilters, FunnelQuery } from '../src/funnel/params.js';
 import { levelFunnelIndexDir } from '../src/funnel/paths.js';
 import { silverFiles } from '../src/lake/zones.js';
 import { LevelFunnelService } from '../src/funnel/service.js';
-import { writeSyntheticLevelEvents } from '../src/funnel/synthetic.js';
+import { writeSyntheticLevelEvents } from './lib/syntheticLevelEvents.js';
 import { levelFunnelRoutes } from '../src/server/routes/levelFunnel.js';
 import { int, secs, table } from './lib/format.js';
 import { adminQuery, hidePassword, progress, withSearchPath } from './lib/postgres.js';

@@ -8,4 +8,3 @@ export { aggregateLevelFunnel, listGamesWithLevelEvents, rebuildFunnelIndex, FUN
 export { levelMetrics, ratio, BASE_FIELDS, type LevelBase, type LevelMetrics } from './metrics.js';
 export { parseFunnelQuery, parseMethod, DIMENSIONS, FILTER_NAMES, type FunnelQuery, type FunnelFilters, type FunnelMethod } from './params.js';
 export { LevelFunnelService, FunnelNotAggregatedError, type FunnelAnswer } from './service.js';
-export { writeSyntheticLevelEvents, type SyntheticOptions } from './synthetic.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkSchema } from '../engine/checks/schema.js';
+import { checkSchema } from './checks.js';
 import { VAR_TYPES } from './vars.js';
 
 /**

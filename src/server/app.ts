@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { GamepipePaths } from '../core/paths.js';
-import { WAREHOUSE, type ConnectionRegistry } from '../connections/registry.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import { WAREHOUSE } from '../connections/registry.js';
 import { TokenStore } from '../auth/tokens.js';
-import { mountCollector, type Collector } from '../collector/index.js';
+import { mountCollector } from '../collector/index.js';
 import { levelFunnelRoutes } from './routes/levelFunnel.js';
 import { realtimeRoutes } from './routes/realtime.js';
 import { runsRoutes } from './routes/runs.js';
@@ -14,23 +12,12 @@ import { RunLauncher } from '../dashboard/runLauncher.js';
 import { installOpenApi } from './openapi.js';
 import { createServer, installSecurity } from './security.js';
 import { noQuery } from './schemas.js';
+import type { AppDeps } from './deps.js';
+
+export type { AppDeps } from './deps.js';
+
 
 /** The HTTP API (`gamepipe serve`): one plugin per feature, query strings validated at the edge. */
-export interface AppDeps {
-  connections: ConnectionRegistry;
-  /** The lake and home; the level funnel reads its per-player index from the lake. */
-  paths?: GamepipePaths;
-  scheduler?: Scheduler;
-  /** The token store (default: api_tokens in WAREHOUSE). */
-  tokens?: TokenStore;
-  /** Reading without a token; actions still need an admin token. */
-  publicRead?: boolean;
-  /** Requests per minute and client address. */
-  rateLimitPerMinute?: number;
-  /** The HTTP collector: POST /v1/events with ingest keys (src/collector). */
-  collector?: Collector;
-}
-
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = createServer();
   await installOpenApi(app);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGenerated, type Manifest } from '../../src/events/generator/index.js';
 import { ingestFiles } from '../../src/ingest/index.js';
-import { evaluateFarmerDetection, farmersFromManifest, formatFarmerAccuracy } from '../../src/kpi/farmerAccuracy.js';
+import { evaluateFarmerDetection, farmersFromManifest, formatFarmerAccuracy } from '../../bench/lib/farmerAccuracy.js';
 import { runPipeline } from '../../src/pipeline/runPipeline.js';
 import { backend, createWorkspace, type Workspace } from '../helpers/workspace.js';
 import { dailyPipeline } from './helpers/dailyRun.js';

@@ -1,7 +1,7 @@
 import type { ErrorContext } from '../../core/errors.js';
 import { renderPlaceholders } from '../../layout/render.js';
 import type { Vars } from '../../layout/vars.js';
-import type { Check } from './schema.js';
+import type { Check } from '../../layout/checks.js';
 
 /**
  * Renders `{var}` placeholders in the SQL of checks (`reconcile.left/right`, `expression.sql`),

@@ -1,7 +1,7 @@
 import { GamepipeError, type ErrorContext } from '../../core/errors.js';
 import { type DuckEngine } from '../duckdb.js';
 import { sqlError } from '../sqlErrors.js';
-import { checkName, type Check, type CheckLevel, type CheckType } from './schema.js';
+import { checkName, type Check, type CheckLevel, type CheckType } from '../../layout/checks.js';
 import { sqlIdent, sqlString } from '../../sql/quote.js';
 
 /**

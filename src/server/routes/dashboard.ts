@@ -3,7 +3,7 @@ import { listGames, readEconomy, readMonetization, readOverview, readRetention, 
 import { sendCsv } from '../csv.js';
 import { readConnection } from '../readConnection.js';
 import { checkRange, gameParams, noQuery, rangeQuery, type RangeQuery } from '../schemas.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 
 /**
  * The read endpoints behind the dashboard's pages (docs/api.md). Each takes a game and a

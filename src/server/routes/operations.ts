@@ -8,7 +8,7 @@ import { loadPipeline } from '../../pipeline/definition.js';
 import { sendCsv } from '../csv.js';
 import { readConnection } from '../readConnection.js';
 import { checkRange, date, noQuery, rangeQuery, type RangeQuery } from '../schemas.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 
 const name = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$' } as const;
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { WAREHOUSE } from '../../connections/registry.js';
 import { readRealtimeMinutes } from '../../stream/realtime.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 
 /** At most this long a range (the tables hold one row per minute and game). */
 const MAX_RANGE_MS = 7 * 86_400_000;

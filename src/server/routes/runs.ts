@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { WAREHOUSE } from '../../connections/registry.js';
 import { RunLog } from '../../pipeline/runLog.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 
 /** Job and pipeline names are identifiers (layout names, folder names). */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;

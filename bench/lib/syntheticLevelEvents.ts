@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { GamepipeError } from '../core/errors.js';
-import { DuckEngine } from '../engine/duckdb.js';
-import { sqlString } from '../sql/quote.js';
-import { checkDate } from '../core/dates.js';
-import { eventsDir, INGESTIONS_DIR, INSTALLS_TABLE, tableDir } from '../lake/zones.js';
+import { GamepipeError } from '../../src/core/errors.js';
+import { DuckEngine } from '../../src/engine/duckdb.js';
+import { sqlString } from '../../src/sql/quote.js';
+import { checkDate } from '../../src/core/dates.js';
+import { eventsDir, INGESTIONS_DIR, INSTALLS_TABLE, tableDir } from '../../src/lake/zones.js';
 
 /**
  * Silver-shaped level events generated set-based inside DuckDB, for the level-funnel benchmark

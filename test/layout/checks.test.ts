@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { compileChecks } from '../../src/engine/checks/compile.js';
-import { checkName, checkSchema } from '../../src/engine/checks/schema.js';
+import { checkName, checkSchema } from '../../src/layout/checks.js';
 import { errorText } from '../helpers/errors.js';
 
 const checks = z.array(checkSchema);

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckResult } from '../../src/engine/checks/runChecks.js';
-import { createWorkspace, writeFiles, type Workspace } from '../helpers/workspace.js';
-import { errorText } from '../helpers/errors.js';
+import type { CheckResult } from '../../../src/engine/checks/runChecks.js';
+import { createWorkspace, writeFiles, type Workspace } from '../../helpers/workspace.js';
+import { errorText } from '../../helpers/errors.js';
 
 /**
  * Checks declared in a layout, through runJob: a failed error-level check stops the job

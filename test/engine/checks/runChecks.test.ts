@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GamepipeError } from '../../src/core/errors.js';
-import { DuckEngine } from '../../src/engine/duckdb.js';
-import { runChecks } from '../../src/engine/checks/runChecks.js';
-import { checkSchema, type CheckInput } from '../../src/engine/checks/schema.js';
-import { errorText } from '../helpers/errors.js';
+import { GamepipeError } from '../../../src/core/errors.js';
+import { DuckEngine } from '../../../src/engine/duckdb.js';
+import { runChecks } from '../../../src/engine/checks/runChecks.js';
+import { checkSchema, type CheckInput } from '../../../src/layout/checks.js';
+import { errorText } from '../../helpers/errors.js';
 
 /** Data checks on a job's result, against a real in-memory DuckDB with small fixtures. */
 describe('runChecks', () => {
