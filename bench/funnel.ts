@@ -6,7 +6,8 @@
  *      in the data folder and reused while the options match (--fresh regenerates).
  *   2. Aggregation: a backfill of every day the first time (timed), then the nightly run of
  *      one day as the 02:00 schedule runs it (level_players, level_metrics_daily, index rebuild).
- *   3. Queries: a fixed mix — no filter, one filter, all filters × 1, 30 and 365 days — through
+ *   3. Queries: a fixed mix — no filter, one filter, all filters × 1, 30 and 365 days — and other
+ *      shapes (install cohorts, funnel pairs; every answer carries the horizon churn) through
  *      the raw path (silver) and the fast path (pre-aggregates), p50 / p95 and the speedup; the
  *      fast mix again through the HTTP route; and a check that fast == raw on every query.
  *
@@ -53,7 +54,7 @@ const GAME = 'game_1';
 const START = '2024-01-01';
 const SEED = 42;
 const FULL_USERS = 520_000;
-const DATA_VERSION = 1;
+const DATA_VERSION = 2;
 
 interface Options {
   scale: number;
@@ -254,6 +255,11 @@ async function main(): Promise<void> {
     { name: 'country=US,TR,MX, 365 days', q: { gameId: GAME, from: addDays(last, -364), to: last, filters: { country: ['us', 'tr', 'mx'] } } },
     { name: 'appVersion+levelFunnel, 365 days', q: { gameId: GAME, from: addDays(last, -364), to: last, filters: { appVersion: all.appVersion!, levelFunnel: ['live_v1'] } } },
     { name: 'appVersion only, 365 days', q: { gameId: GAME, from: addDays(last, -364), to: last, filters: { appVersion: all.appVersion! } } },
+    // install cohorts: the players installed in one month, over the year and over their first 30 days
+    { name: 'install cohort (1 month), 365 days', q: { gameId: GAME, from: addDays(last, -364), to: last, filters: {}, install: { from: addDays(START, 59), to: addDays(START, 89) } } },
+    { name: 'install cohort + platform, 30 days', q: { gameId: GAME, from: addDays(START, 59), to: addDays(START, 88), filters: { platform: ['ios'] }, install: { from: addDays(START, 59), to: addDays(START, 89) } } },
+    { name: 'funnel pairs live_v1:1,live_v1:2, 365 days', q: { gameId: GAME, from: addDays(last, -364), to: last, filters: {},
+      funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 1 }, { levelFunnel: 'live_v1', levelFunnelVersion: 2 }] } },
   ];
 
   progress('opening the index (first answers straight from Parquet, copy into memory in the background) …');

@@ -307,6 +307,13 @@ const FUNNEL_FILTERS = [
   ['levelFunnel', 'Level funnel'],
   ['levelFunnelVersion', 'Funnel version'],
 ];
+/** Free inputs of the funnel page: the install cohort, exact funnel pairs and the level limit (API parameters). */
+const FUNNEL_INPUTS = [
+  ['installFrom', 'Installed from', 'date', ''],
+  ['installTo', 'Installed to', 'date', ''],
+  ['funnel', 'Funnel:version pairs', 'text', 'live_v1:15,live_v2:16'],
+  ['levelLimit', 'Levels shown', 'number', '100'],
+];
 const funnelSelection = {};
 
 async function funnelPage() {
@@ -314,21 +321,27 @@ async function funnelPage() {
   const values = await api(`${base}/filters?${rangeQuery()}`);
   const params = new URLSearchParams({ from: state.from, to: state.to });
   for (const [name] of FUNNEL_FILTERS) for (const v of funnelSelection[name] ?? []) if (values[name].includes(v)) params.append(name, v);
+  for (const [name] of FUNNEL_INPUTS) if (funnelSelection[name]) params.set(name, funnelSelection[name]);
   const query = params.toString();
   const selects = FUNNEL_FILTERS.map(([name, label]) =>
     el('label', {}, label, el('br'),
       el('select', { multiple: true, name, id: `filter-${name}`, onchange: (ev) => { funnelSelection[name] = [...ev.target.selectedOptions].map((o) => o.value); render(); } },
         values[name].map((v) => el('option', { value: v, selected: (funnelSelection[name] ?? []).includes(v) }, v)))));
+  const inputs = FUNNEL_INPUTS.map(([name, label, type, placeholder]) =>
+    el('label', {}, label, el('br'),
+      el('input', { type, name, id: `filter-${name}`, value: funnelSelection[name] ?? '', placeholder,
+        onchange: (ev) => { funnelSelection[name] = ev.target.value.trim(); render(); } })));
   const head = [
     el('h1', {}, 'Level funnel'),
-    el('div', { class: 'toolbar' }, selects,
-      el('button', { type: 'button', onclick: () => { for (const [n] of FUNNEL_FILTERS) funnelSelection[n] = []; render(); } }, 'Clear filters')),
+    el('div', { class: 'toolbar' }, selects, inputs,
+      el('button', { type: 'button', onclick: () => { for (const [n] of FUNNEL_FILTERS) funnelSelection[n] = []; for (const [n] of FUNNEL_INPUTS) funnelSelection[n] = ''; render(); } }, 'Clear filters')),
   ];
   let answer;
   try {
     answer = await api(`${base}?${query}`);
   } catch (err) {
     if (err.status === 404) return [...head, message(`The level funnel of ${state.game} is not aggregated yet: ${err.message}. Start a "funnel" run from Operations.`)];
+    if (err.status === 400) return [...head, message(err.message, 'error')];
     throw err;
   }
   const levels = answer.levels;
@@ -355,7 +368,8 @@ async function funnelPage() {
       [['levelId', 'Level'], ['starts', 'Starts'], ['completes', 'Completes'], ['fails', 'Fails'], ['startedPlayers', 'Started pl.'], ['completedPlayers', 'Completed pl.'],
         ['nextLevelStartedPlayers', 'Next started pl.'], ['churnStartComplete', 'Churn start→complete'], ['churnCompleteNext', 'Churn complete→next'], ['churnTotal', 'Churn total'],
         ['boosterUsage', 'Booster usage'], ['egpRate', 'EGP rate'], ['winRate', 'Win rate'], ['failRate', 'Fail rate'], ['completionRate', 'Completion rate'], ['funnelRate', 'Funnel rate'],
-        ['apsRaw', 'APS raw'], ['apsClean', 'APS clean'], ['meanCompletionDuration', 'Mean completion s'], ['meanFailDuration', 'Mean fail s']].map(([key, label]) => ({ key, label, render: (v) => fmt(v, 4) })),
+        ['apsRaw', 'APS raw'], ['apsClean', 'APS clean'], ['meanCompletionDuration', 'Mean completion s'], ['meanFailDuration', 'Mean fail s'],
+        ['cumulativeAvgTime', 'Cumulative time s'], ['horizonPlayers', 'First starts (7 d observed)'], ['churnD3', 'Churn D3'], ['churnD7', 'Churn D7']].map(([key, label]) => ({ key, label, render: (v) => fmt(v, 4) })),
       levels,
       'funnel-levels',
     ),

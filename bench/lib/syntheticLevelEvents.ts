@@ -2,16 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GamepipeError } from '../../src/core/errors.js';
 import { DuckEngine } from '../../src/engine/duckdb.js';
-
 import { sqlString } from '../../src/sql/quote.js';
 import { checkDate } from '../../src/core/dates.js';
-import { eventsDir } from '../../src/lake/zones.js';
+import { eventsDir, INGESTIONS_DIR, INSTALLS_TABLE, tableDir } from '../../src/lake/zones.js';
 
 /**
  * Silver-shaped level events generated set-based inside DuckDB, for the level-funnel benchmark
  * (36M events in a few minutes on a laptop, where the full generator → ingest → silver path would
  * take much longer) and for tests that need volume. Only the silver columns the funnel reads are
- * written (plus event_id), partitioned like silver: `{lake}/silver/events/ds=YYYY-MM-DD/`.
+ * written (plus event_id), partitioned like silver: `{lake}/silver/events/ds=YYYY-MM-DD/`, and the
+ * players' install times as the install index (`{lake}/bronze/installs`) with a ledger record.
  *
  * The model: players install on a uniform day, keep platform / country / level funnel, and
  * make a heavy-tailed number of level attempts, a few per active day. Each attempt is a
@@ -73,6 +73,14 @@ export async function writeSyntheticLevelEvents(options: SyntheticOptions): Prom
       }
     }
     fs.mkdirSync(target, { recursive: true });
+    // Install index files and their ledger record: one synthetic ingestion per game.
+    const ingestion = `synthetic-${options.gameId}`;
+    const installs = tableDir(options.lake, 'bronze', INSTALLS_TABLE);
+    fs.mkdirSync(installs, { recursive: true });
+    for (const f of fs.readdirSync(installs)) if (f.startsWith(`part-${ingestion}-`)) fs.rmSync(path.join(installs, f), { force: true });
+    const ledger = path.join(options.lake, INGESTIONS_DIR);
+    fs.mkdirSync(ledger, { recursive: true });
+    fs.writeFileSync(path.join(ledger, `${ingestion}.json`), JSON.stringify({ ingestion_id: ingestion, source: 'synthetic', events: 0 }) + '\n');
     let events = 0;
     let levelEvents = 0;
     const days = new Set<string>();
@@ -143,6 +151,14 @@ export async function writeSyntheticLevelEvents(options: SyntheticOptions): Prom
       events += Number(counts.events);
       levelEvents += Number(counts.level_events);
       for (const r of await engine.rows<{ ds: string }>(`SELECT DISTINCT CAST(event_ts AS DATE)::VARCHAR AS ds FROM events`)) days.add(r.ds);
+      // The players' registers as the install index has them (src/ingest/installs.ts): install day
+      // at a time of its own; 3% never registered (in no install cohort).
+      await engine.run(`COPY (
+          SELECT ${sqlString(options.gameId)} AS game_id, user_id,
+                 to_timestamp(${startEpoch} + install_day * 86400 + floor(u01(u, 19) * 86400)::INT) AS install_ts,
+                 ${sqlString(ingestion)} AS ingestion_id
+          FROM users WHERE u01(u, 20) >= 0.03)
+        TO ${sqlString(path.join(installs, `part-${ingestion}-${first}.parquet`))} (FORMAT parquet)`);
       await engine.run(`COPY (SELECT *, CAST(event_ts AS DATE) AS ds FROM events)
         TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (ds),
           FILENAME_PATTERN ${sqlString(`${prefix}${first}-{i}`)}, OVERWRITE_OR_IGNORE)`);

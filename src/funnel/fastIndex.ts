@@ -3,6 +3,7 @@ import { logger } from '../core/logger.js';
 import type { GamepipePaths } from '../core/paths.js';
 import { foldSql } from './caseFold.js';
 import { funnelPairsSql, installSql } from './filterSql.js';
+import { HORIZON_DAYS } from './metrics.js';
 import { DIMENSIONS, FILTER_NAMES, filteredBits, INSTALL_BIT, type FilterName, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
 import { levelFunnelIndexDir } from './paths.js';
 import { parquetFiles } from '../lake/zones.js';
@@ -39,6 +40,8 @@ export interface LoadedIndex {
   tables: Record<Part, string>;
   /** Days the index was built from (aggregated days, empty ones included). */
   days: Set<string>;
+  /** The last day with a level event (horizon churn needs 7 observed days after a first start); null when none. */
+  lastDataDay: string | null;
   /** Stored values of each dimension (NULL left out) with their fold, to resolve case-insensitive filters. */
   values: Record<FilterName, StoredValue[]>;
   /** The dimensions that vary within some pair (OR of the pairs' masks): others need no correction. */
@@ -61,7 +64,8 @@ interface GameState {
 
 const DIMS = 'platform, country_code, app_version, level_funnel, level_funnel_version, install_ds';
 const SUMS = `starts, completes, fails, started_firsts, completed_firsts, booster_events, egp_events,
-              completion_duration_us, completions_with_duration, fail_duration_us, fails_with_duration`;
+              completion_duration_us, completions_with_duration, fail_duration_us, fails_with_duration,
+              started_done_d3, started_done_d7`;
 const PART_COLUMNS = {
   counts: `set_id, level_id, ds, ${DIMS}, ${SUMS}`,
   months: `set_id, level_id, ds, ${DIMS}, ${SUMS}`,
@@ -121,10 +125,12 @@ export class FunnelIndexCache {
     let days: { ds: string }[];
     let values: Record<FilterName, StoredValue[]>;
     let varyingBits: number;
+    let lastDataDay: string | null;
     try {
       days = await this.pool.rows<{ ds: string }>(`SELECT CAST(ds AS VARCHAR) AS ds FROM ${source} WHERE part = 'days'`);
       values = await this.dimensionValues(tables.months);
       varyingBits = Number((await this.pool.rows<{ bits: number }>(`SELECT coalesce(bit_or(mask), 0) AS bits FROM ${tables.pairs}`))[0]!.bits);
+      lastDataDay = (await this.pool.rows<{ d: string | null }>(`SELECT CAST(max(ds) AS VARCHAR) AS d FROM ${tables.counts} WHERE set_id = 0`))[0]!.d;
     } catch (err) {
       throw new GamepipeError(`cannot read the level funnel index of game ${gameId}: ${(err as Error).message}`, {
         file: levelFunnelIndexDir(this.paths, gameId),
@@ -132,7 +138,7 @@ export class FunnelIndexCache {
       }, { cause: err });
     }
     const index: LoadedIndex = {
-      gameId, key, storage: 'parquet', tables, days: new Set(days.map((d) => d.ds)), values, varyingBits, loadMs: performance.now() - started,
+      gameId, key, storage: 'parquet', tables, days: new Set(days.map((d) => d.ds)), lastDataDay, values, varyingBits, loadMs: performance.now() - started,
     };
     const previous = this.games.get(gameId);
     const state: GameState = { current: index };
@@ -303,10 +309,18 @@ export function fastQuerySql(index: LoadedIndex, q: FunnelQuery, resolved: Resol
   const { days, months } = splitRange(q.from, q.to);
   const sums = `starts, completes, fails, started_firsts, completed_firsts, booster_events, egp_events,
                 completion_duration_us, completions_with_duration, fail_duration_us, fails_with_duration`;
-  const countScans = [
-    ...days.map(([a, b]) => `SELECT level_id, ${sums} FROM ${t.counts} WHERE set_id = ${setId} AND ds BETWEEN ${date(a)} AND ${date(b)} AND ${where}`),
-    ...(months ? [`SELECT level_id, ${sums} FROM ${t.months} WHERE set_id = ${setId} AND ds BETWEEN ${date(months[0])} AND ${date(months[1])} AND ${where}`] : []),
+  const scans = (range: { days: [string, string][]; months: [string, string] | null }, columns: string) => [
+    ...range.days.map(([a, b]) => `SELECT level_id, ${columns} FROM ${t.counts} WHERE set_id = ${setId} AND ds BETWEEN ${date(a)} AND ${date(b)} AND ${where}`),
+    ...(range.months ? [`SELECT level_id, ${columns} FROM ${t.months} WHERE set_id = ${setId} AND ds BETWEEN ${date(range.months[0])} AND ${date(range.months[1])} AND ${where}`] : []),
   ];
+  const countScans = scans({ days, months }, sums);
+  // Horizon churn: first starts in [from, min(to, last day with data − 7)].
+  const horizonEnd = index.lastDataDay === null ? null : addDays(index.lastDataDay, -HORIZON_DAYS) < q.to ? addDays(index.lastDataDay, -HORIZON_DAYS) : q.to;
+  const horizonScans = horizonEnd !== null && horizonEnd >= q.from ? scans(splitRange(q.from, horizonEnd), 'started_firsts, started_done_d3, started_done_d7') : [];
+  const horizon = horizonScans.length
+    ? `SELECT level_id, sum(started_firsts) AS horizon_players, sum(started_done_d3) AS done_d3, sum(started_done_d7) AS done_d7
+       FROM (${horizonScans.join('\n    UNION ALL\n    ')}) GROUP BY level_id`
+    : `SELECT NULL::INTEGER AS level_id, 0 AS horizon_players, 0 AS done_d3, 0 AS done_d7 WHERE false`;
   // Entries whose previous entry is before `from`: a short link can only end within 31 days of it.
   const crossEnd = addDays(q.from, SHORT_GAP_DAYS - 1) < q.to ? addDays(q.from, SHORT_GAP_DAYS - 1) : q.to;
   const cross = `SELECT kind, level_id, n FROM ${t.links}
@@ -341,14 +355,17 @@ x AS (
   FROM (${cross})
   GROUP BY level_id
 ),
-p AS (${pairs})
+p AS (${pairs}),
+h AS (${horizon})
 SELECT c.level_id,
        c.starts::BIGINT AS starts, c.completes::BIGINT AS completes, c.fails::BIGINT AS fails,
        (c.started_firsts + coalesce(x.started_cross, 0) + coalesce(p.started_extra, 0))::BIGINT AS started_players,
        (c.completed_firsts + coalesce(x.completed_cross, 0) + coalesce(p.completed_extra, 0))::BIGINT AS completed_players,
        c.booster_events::BIGINT AS booster_events, c.egp_events::BIGINT AS egp_events,
        c.completion_duration_us::BIGINT AS completion_duration_us, c.completions_with_duration::BIGINT AS completions_with_duration,
-       c.fail_duration_us::BIGINT AS fail_duration_us, c.fails_with_duration::BIGINT AS fails_with_duration
-FROM c LEFT JOIN x USING (level_id) LEFT JOIN p USING (level_id)
+       c.fail_duration_us::BIGINT AS fail_duration_us, c.fails_with_duration::BIGINT AS fails_with_duration,
+       coalesce(h.horizon_players, 0)::BIGINT AS horizon_players, coalesce(h.done_d3, 0)::BIGINT AS completed_within_d3,
+       coalesce(h.done_d7, 0)::BIGINT AS completed_within_d7
+FROM c LEFT JOIN x USING (level_id) LEFT JOIN p USING (level_id) LEFT JOIN h USING (level_id)
 ORDER BY c.level_id`;
 }

@@ -9,7 +9,7 @@ import { sqlString } from '../sql/quote.js';
  * time as silver defines it (docs/quality.md, "Install time"): the earliest committed `register`
  * over all of bronze, read from the install index `{lake}/bronze/installs` (src/ingest/installs.ts)
  * as the minimum over the ingestions that have a ledger record. The raw path reads it here; the
- * index template (layouts/funnel) reads the same files as layout sources.
+ * index job (pipelines/funnel/index) reads the same files as layout sources.
  */
 export function installDaysSql(paths: GamepipePaths, gameId: string): string {
   const files = parquetFiles(tableDir(paths.lake, 'bronze', INSTALLS_TABLE));

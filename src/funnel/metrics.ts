@@ -24,7 +24,15 @@ export interface LevelBase {
   completionsWithDuration: number;
   failDurationUs: number;
   failsWithDuration: number;
+  /** Players whose first-ever start of the level is in the range and ≥ HORIZON_DAYS before the last day with data. */
+  horizonPlayers: number;
+  /** Of those, how many completed the level within 3 / 7 days of that first start. */
+  completedWithinD3: number;
+  completedWithinD7: number;
 }
+
+/** Days after a first start that must have data for the horizon churn (the longer horizon). */
+export const HORIZON_DAYS = 7;
 
 /** One level of the answer: the base numbers and every derived metric (percentages are 0–100). */
 export interface LevelMetrics {
@@ -56,6 +64,14 @@ export interface LevelMetrics {
   totalFailDuration: number;
   failsWithDuration: number;
   meanFailDuration: number | null;
+  horizonPlayers: number;
+  completedWithinD3: number;
+  completedWithinD7: number;
+  /** Seconds: meanCompletionDuration summed over the listed levels up to this one (a level without one adds 0). */
+  cumulativeAvgTime: number;
+  /** (horizonPlayers − completedWithinD3) / horizonPlayers × 100; null when no player is eligible. */
+  churnD3: number | null;
+  churnD7: number | null;
 }
 
 /** num / den × scale, or null when den is 0. */
@@ -70,7 +86,9 @@ export function levelMetrics(bases: readonly LevelBase[]): LevelMetrics[] {
   const sorted = [...bases].sort((a, b) => a.levelId - b.levelId);
   const startedByLevel = new Map(sorted.map((b) => [b.levelId, b.startedPlayers]));
   const firstCompleted = sorted[0]?.completedPlayers ?? 0;
+  let cumulativeUs = 0;
   return sorted.map((b) => {
+    cumulativeUs += b.completionsWithDuration === 0 ? 0 : b.completionDurationUs / b.completionsWithDuration;
     const next = startedByLevel.get(b.levelId + 1) ?? 0;
     const ended = b.completes + b.fails;
     return {
@@ -100,6 +118,12 @@ export function levelMetrics(bases: readonly LevelBase[]): LevelMetrics[] {
       totalFailDuration: b.failDurationUs / 1e6,
       failsWithDuration: b.failsWithDuration,
       meanFailDuration: ratio(b.failDurationUs, b.failsWithDuration, 1e-6),
+      cumulativeAvgTime: cumulativeUs / 1e6,
+      horizonPlayers: b.horizonPlayers,
+      completedWithinD3: b.completedWithinD3,
+      completedWithinD7: b.completedWithinD7,
+      churnD3: pct(b.horizonPlayers - b.completedWithinD3, b.horizonPlayers),
+      churnD7: pct(b.horizonPlayers - b.completedWithinD7, b.horizonPlayers),
     };
   });
 }
@@ -108,6 +132,7 @@ export function levelMetrics(bases: readonly LevelBase[]): LevelMetrics[] {
 export const BASE_FIELDS = [
   'starts', 'completes', 'fails', 'startedPlayers', 'completedPlayers', 'boosterEvents', 'egpEvents',
   'completionDurationUs', 'completionsWithDuration', 'failDurationUs', 'failsWithDuration',
+  'horizonPlayers', 'completedWithinD3', 'completedWithinD7',
 ] as const satisfies readonly (keyof LevelBase)[];
 
 /** Row (snake_case SQL columns, numbers or numeric strings) → LevelBase. */
@@ -131,5 +156,8 @@ export function baseFromRow(row: Record<string, unknown>): LevelBase {
     completionsWithDuration: n('completions_with_duration'),
     failDurationUs: n('fail_duration_us'),
     failsWithDuration: n('fails_with_duration'),
+    horizonPlayers: n('horizon_players'),
+    completedWithinD3: n('completed_within_d3'),
+    completedWithinD7: n('completed_within_d7'),
   };
 }

@@ -49,10 +49,15 @@ export interface FunnelQuery {
   funnelPairs?: FunnelPair[];
   /** Only players who installed in this range (players without a `register` never match). */
   install?: InstallRange;
+  /** At most this many levels are listed, the lowest first (default DEFAULT_LEVEL_LIMIT). */
+  levelLimit?: number;
 }
 
+export const DEFAULT_LEVEL_LIMIT = 100;
+export const MAX_LEVEL_LIMIT = 10_000;
+
 /** Parameters of a question besides the five dimension filters. */
-export const QUERY_PARAMS = ['from', 'to', 'installFrom', 'installTo', 'funnel'] as const;
+export const QUERY_PARAMS = ['from', 'to', 'installFrom', 'installTo', 'funnel', 'levelLimit'] as const;
 
 export const MAX_RANGE_DAYS = 3660;
 const MAX_VALUES = 100;
@@ -150,9 +155,17 @@ export function parseFunnelQuery(input: RawFunnelParams): Parsed<FunnelQuery> {
     if (values) filters[name] = values;
   }
   const funnelPairs = params.funnel === undefined ? undefined : parseFunnelPairs(params.funnel, errors);
+  let levelLimit: number | undefined;
+  if (params.levelLimit !== undefined) {
+    const v = params.levelLimit;
+    if (typeof v !== 'string' || !/^\d{1,6}$/.test(v) || Number(v) < 1 || Number(v) > MAX_LEVEL_LIMIT) {
+      errors.push(`levelLimit: ${JSON.stringify(v)} is not a whole number from 1 to ${MAX_LEVEL_LIMIT}`);
+    } else levelLimit = Number(v);
+  }
   if (errors.length) return { ok: false, errors };
   const value: FunnelQuery = { gameId, from: from!, to: to!, filters };
   if (funnelPairs) value.funnelPairs = funnelPairs;
+  if (levelLimit !== undefined) value.levelLimit = levelLimit;
   if (installFrom || installTo) value.install = { ...(installFrom ? { from: installFrom } : {}), ...(installTo ? { to: installTo } : {}) };
   return { ok: true, value };
 }

@@ -1,5 +1,6 @@
 import { foldSql } from './caseFold.js';
 import { funnelPairsSql, installSql } from './filterSql.js';
+import { HORIZON_DAYS } from './metrics.js';
 import { DIMENSIONS, FILTER_NAMES, type FunnelFilters, type FunnelPair, type FunnelQuery } from './params.js';
 import { sqlString } from '../sql/quote.js';
 
@@ -26,15 +27,19 @@ export function rawFilterSql(filters: FunnelFilters, funnelPairs?: readonly Funn
   return parts.length ? parts.join(' AND ') : 'TRUE';
 }
 
+/** The install-cohort condition on user_id (TRUE without a cohort; FALSE when no install is known). */
+function cohortSql(q: FunnelQuery, installs: string | undefined): string {
+  if (!q.install) return 'TRUE';
+  return installs ? `user_id IN (SELECT user_id FROM (${installs}) WHERE ${installSql(q.install)})` : 'FALSE';
+}
+
 /**
  * The per-level base numbers (columns as LevelBase in snake_case) over the given silver files of
  * the range; `installs` (installDaysSql: user_id, install_ds) when the question has an install range.
  */
 export function rawQuerySql(files: string[], q: FunnelQuery, installs?: string): string {
   const list = `[${files.map(sqlString).join(', ')}]`;
-  const cohort = q.install && installs
-    ? `user_id IN (SELECT user_id FROM (${installs}) WHERE ${installSql(q.install)})`
-    : q.install ? 'FALSE' : 'TRUE';
+  const cohort = cohortSql(q, installs);
   return `
 WITH level_events AS (
   SELECT CAST(ds AS DATE) AS ds, event_name, event_ts, user_id, level_id,
@@ -88,4 +93,50 @@ SELECT c.level_id,
        coalesce(t.fails_with_duration, 0)::BIGINT AS fails_with_duration
 FROM counts c LEFT JOIN timed t USING (level_id)
 ORDER BY c.level_id`;
+}
+
+/**
+ * Horizon churn per level over every silver day of the game (`allFiles`): a player's first-ever
+ * start of a level is their earliest start entry — the earliest day, then the combination in the
+ * index's order (NULLs first) — and counts when its day is in [from, min(to, last day with a
+ * level event − 7)] and it matches the filters; completedWithinD3/D7: those with a complete of
+ * the level (any combination) 0–3 / 0–7 days after that day.
+ */
+export function rawHorizonSql(allFiles: string[], q: FunnelQuery, installs?: string): string {
+  const list = `[${allFiles.map(sqlString).join(', ')}]`;
+  const cohort = cohortSql(q, installs);
+  return `
+WITH lv AS (
+  SELECT CAST(ds AS DATE) AS ds, event_name, user_id, level_id,
+         platform, country_code, app_version, level_funnel, level_funnel_version
+  FROM read_parquet(${list}, hive_partitioning = true, union_by_name = true)
+  WHERE game_id = ${sqlString(q.gameId)}
+    AND is_valid AND NOT is_duplicate
+    AND event_name IN ('level_start', 'level_complete', 'level_failed')
+    AND user_id IS NOT NULL AND level_id IS NOT NULL
+),
+last AS (SELECT max(ds) AS last_ds FROM lv),
+firsts AS (
+  SELECT * EXCLUDE (rn) FROM (
+    SELECT user_id, level_id, ds, platform, country_code, app_version, level_funnel, level_funnel_version,
+           row_number() OVER (PARTITION BY user_id, level_id
+                              ORDER BY ds, platform NULLS FIRST, country_code NULLS FIRST, app_version NULLS FIRST,
+                                       level_funnel NULLS FIRST, level_funnel_version NULLS FIRST) AS rn
+    FROM lv WHERE event_name = 'level_start')
+  WHERE rn = 1
+),
+gaps AS (
+  SELECT f.user_id, f.level_id, min(c.ds - f.ds) AS gap
+  FROM firsts f JOIN lv c ON c.event_name = 'level_complete' AND c.user_id = f.user_id AND c.level_id = f.level_id AND c.ds >= f.ds
+  GROUP BY f.user_id, f.level_id
+)
+SELECT f.level_id,
+       count(*)::BIGINT AS horizon_players,
+       count(*) FILTER (WHERE g.gap <= 3)::BIGINT AS completed_within_d3,
+       count(*) FILTER (WHERE g.gap <= 7)::BIGINT AS completed_within_d7
+FROM (SELECT * FROM firsts WHERE ${rawFilterSql(q.filters, q.funnelPairs)} AND ${cohort}) f
+LEFT JOIN gaps g USING (user_id, level_id)
+CROSS JOIN last
+WHERE f.ds BETWEEN DATE ${sqlString(q.from)} AND least(DATE ${sqlString(q.to)}, last.last_ds - ${HORIZON_DAYS})
+GROUP BY f.level_id`;
 }

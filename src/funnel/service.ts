@@ -4,10 +4,10 @@ import type { GamepipePaths } from '../core/paths.js';
 import { foldFilters, foldPairs } from './caseFold.js';
 import { FunnelIndexCache, fastQuerySql, resolveFilters } from './fastIndex.js';
 import { baseFromRow, levelMetrics, type LevelBase, type LevelMetrics } from './metrics.js';
-import { normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
+import { DEFAULT_LEVEL_LIMIT, normalizeFilters, type FunnelFilters, type FunnelMethod, type FunnelPair, type FunnelQuery, type InstallRange } from './params.js';
 import { installDaysSql } from './installs.js';
-import { rawQuerySql } from './rawQuery.js';
-import { eventsDayDir, silverFiles } from '../lake/zones.js';
+import { rawHorizonSql, rawQuerySql } from './rawQuery.js';
+import { eventDays, eventsDayDir, silverFiles } from '../lake/zones.js';
 import { DuckPool } from '../engine/duckdb.js';
 import { dateRange } from '../core/dates.js';
 
@@ -28,6 +28,9 @@ export interface FunnelAnswer {
   install?: InstallRange;
   /** Days of the range the path has no data for: not aggregated yet (fast), no silver partition (raw). */
   missingDays: string[];
+  /** The lowest `levelLimit` levels are listed, of `totalLevels`. */
+  levelLimit: number;
+  totalLevels: number;
   levels: LevelMetrics[];
   tookMs: number;
 }
@@ -61,6 +64,8 @@ export class LevelFunnelService {
     const started = performance.now();
     const q = await this.folded(question);
     const { bases, missingDays } = method === 'fast' ? await this.fastFolded(q) : await this.rawFolded(q);
+    const levels = levelMetrics(bases);
+    const levelLimit = q.levelLimit ?? DEFAULT_LEVEL_LIMIT;
     return {
       gameId: q.gameId,
       from: q.from,
@@ -70,7 +75,9 @@ export class LevelFunnelService {
       ...(q.funnelPairs ? { funnelPairs: q.funnelPairs } : {}),
       ...(q.install ? { install: q.install } : {}),
       missingDays,
-      levels: levelMetrics(bases),
+      levelLimit,
+      totalLevels: levels.length,
+      levels: levels.slice(0, levelLimit),
       tookMs: Math.round((performance.now() - started) * 100) / 100,
     };
   }
@@ -120,8 +127,13 @@ export class LevelFunnelService {
     const missingDays = days.filter((d) => !fs.existsSync(eventsDayDir(this.paths.lake, 'silver', d)));
     const files = silverFiles(this.paths.lake, days);
     if (files.length === 0) return { bases: [], missingDays };
-    const rows = await this.pool.rows(rawQuerySql(files, q, q.install ? installDaysSql(this.paths, q.gameId) : undefined));
-    return { bases: rows.map(baseFromRow), missingDays };
+    const installs = q.install ? installDaysSql(this.paths, q.gameId) : undefined;
+    const rows = await this.pool.rows(rawQuerySql(files, q, installs));
+    // horizon churn reads every day: first starts before the range, completes after it
+    const horizon = new Map(
+      (await this.pool.rows<Record<string, unknown>>(rawHorizonSql(silverFiles(this.paths.lake, eventDays(this.paths.lake, 'silver')), q, installs))).map((r) => [Number(r.level_id), r]),
+    );
+    return { bases: rows.map((r) => baseFromRow({ ...r, ...horizon.get(Number(r.level_id)) })), missingDays };
   }
 
   async close(): Promise<void> {

@@ -191,6 +191,19 @@ describe(`level funnel definitions on a hand-computed fixture (${backend})`, () 
     expect((await service.query({ ...range, funnelPairs: [{ levelFunnel: 'live_v1', levelFunnelVersion: 2 }, { levelFunnel: 'live_v2', levelFunnelVersion: 1 }] }, method)).levels).toEqual([]);
   });
 
+  it.each(['fast', 'raw'] as const)('cumulativeAvgTime sums the mean completion times from the first level; levelLimit keeps the lowest levels (%s)', async (method) => {
+    // means 80, 120, 180 s → 80, 200, 380
+    const all = await service.query(q('2024-05-01', '2024-05-02'), method);
+    expect(all.levels.map((l) => l.cumulativeAvgTime)).toEqual([80, 200, 380]);
+    expect([all.levelLimit, all.totalLevels]).toEqual([100, 3]);
+    const two = await service.query({ ...q('2024-05-01', '2024-05-02'), levelLimit: 2 }, method);
+    expect(two.levels.map((l) => [l.levelId, l.nextLevelStartedPlayers])).toEqual([[1, 3], [2, 1]]);
+    expect([two.levelLimit, two.totalLevels]).toEqual([2, 3]);
+    // ios (A and C): means 100 (A), 120 (A), 180 (A) → 100, 220, 400
+    const ios = await service.query(q('2024-05-01', '2024-05-02', { platform: ['ios'] }), method);
+    expect(ios.levels.map((l) => l.cumulativeAvgTime)).toEqual([100, 220, 400]);
+  });
+
   it('a day outside the data is reported as missing, not as zeros', async () => {
     const fast = await service.query(q('2024-04-30', '2024-05-01'), 'fast');
     expect(fast.missingDays).toEqual(['2024-04-30']);
@@ -209,20 +222,89 @@ describe(`level funnel definitions on a hand-computed fixture (${backend})`, () 
   });
 });
 
+/**
+ * Horizon churn by hand. The last day with a level event is 06-20, so a first start counts when
+ * it is on or before 06-13. Level 1 (everyone iOS unless said):
+ *   P1 first start 06-01, complete 06-03 (2 days)      → within 3 and 7
+ *   P2 first start 06-01, complete 06-06 (5 days)      → within 7 only
+ *   P3 first start 06-02, never completes              → neither
+ *   P4 first start 06-02 (Android), complete 06-10 (8) → neither
+ *   P5 complete 05-31 (before any start), first start 06-03, no complete after → neither
+ *   P6 first start 06-14: after 06-13, not eligible
+ *   P7 first start 05-30 (before the range), again 06-05 and complete 06-05: not eligible
+ * Level 2: P1 first start 06-03, complete 06-07 (4 days) → within 7 only; P8 first start 06-20 (not eligible).
+ */
+const P = (id: string, platform = 'iOS') => ({ user_id: id, platform, country_code: 'US', app_version: '1.0.0', level_funnel: 'live_v1', level_funnel_version: 1 });
+const CHURN_ROWS: SilverRow[] = [
+  [P('P1'), 'level_start', '2024-06-01T10:00:00Z', 1], [P('P1'), 'level_complete', '2024-06-03T10:00:00Z', 1],
+  [P('P2'), 'level_start', '2024-06-01T11:00:00Z', 1], [P('P2'), 'level_complete', '2024-06-06T09:00:00Z', 1],
+  [P('P3'), 'level_start', '2024-06-02T12:00:00Z', 1], [P('P3'), 'level_failed', '2024-06-02T12:05:00Z', 1],
+  [P('P4', 'Android'), 'level_start', '2024-06-02T13:00:00Z', 1], [P('P4', 'Android'), 'level_complete', '2024-06-10T13:00:00Z', 1],
+  [P('P5'), 'level_complete', '2024-05-31T08:00:00Z', 1], [P('P5'), 'level_start', '2024-06-03T08:00:00Z', 1],
+  [P('P6'), 'level_start', '2024-06-14T08:00:00Z', 1], [P('P6'), 'level_complete', '2024-06-14T08:10:00Z', 1],
+  [P('P7'), 'level_start', '2024-05-30T08:00:00Z', 1], [P('P7'), 'level_start', '2024-06-05T08:00:00Z', 1], [P('P7'), 'level_complete', '2024-06-05T08:10:00Z', 1],
+  [P('P1'), 'level_start', '2024-06-03T11:00:00Z', 2], [P('P1'), 'level_complete', '2024-06-07T11:00:00Z', 2],
+  [P('P8'), 'level_start', '2024-06-20T08:00:00Z', 2],
+].map(([who, name, ts, level]) => ({ game_id: 'churn', ...(who as object), event_name: name, event_ts: ts, level_id: level }) as SilverRow);
+
+describe(`horizon churn on a hand-computed fixture (${backend})`, () => {
+  let ws: Workspace;
+  let service: LevelFunnelService;
+
+  beforeAll(async () => {
+    ws = await createWorkspace(['WAREHOUSE']);
+    const days = await writeSilverRows(ws.paths.lake, CHURN_ROWS);
+    expect((await aggregateLevelFunnel({ paths: ws.paths, connections: ws.connections }, { dates: days })).ok).toBe(true);
+    service = await LevelFunnelService.open(ws.paths, { threads: 2 });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await ws?.close();
+  });
+
+  const q = (from: string, to: string, filters: FunnelFilters = {}) => ({ gameId: 'churn', from, to, filters });
+
+  it.each(['fast', 'raw'] as const)('06-01..06-20: level 1 5 eligible, 1 within 3 days, 2 within 7; level 2 1 eligible, within 7 only (%s)', async (method) => {
+    expectLevels((await service.query(q('2024-06-01', '2024-06-20'), method)).levels, [
+      { levelId: 1, horizonPlayers: 5, completedWithinD3: 1, completedWithinD7: 2, churnD3: 80, churnD7: 60 },
+      { levelId: 2, horizonPlayers: 1, completedWithinD3: 0, completedWithinD7: 1, churnD3: 100, churnD7: 0 },
+    ]);
+  });
+
+  it.each(['fast', 'raw'] as const)('filters apply to the first start: android is P4 alone (%s)', async (method) => {
+    expectLevels((await service.query(q('2024-06-01', '2024-06-20', { platform: ['android'] }), method)).levels, [
+      { levelId: 1, horizonPlayers: 1, completedWithinD3: 0, completedWithinD7: 0, churnD3: 100, churnD7: 100 },
+    ]);
+  });
+
+  it.each(['fast', 'raw'] as const)('a short range counts its own first starts; none eligible is null (%s)', async (method) => {
+    expectLevels((await service.query(q('2024-06-01', '2024-06-02'), method)).levels, [
+      { levelId: 1, horizonPlayers: 4, completedWithinD3: 1, completedWithinD7: 2, churnD3: 75, churnD7: 50 },
+    ]);
+    expectLevels((await service.query(q('2024-06-10', '2024-06-20'), method)).levels, [
+      { levelId: 1, horizonPlayers: 0, churnD3: null, churnD7: null },
+      { levelId: 2, horizonPlayers: 0, churnD3: null, churnD7: null },
+    ]);
+  });
+});
+
 describe('ratios', () => {
   it('a zero denominator is null, never 0 or NaN', () => {
     expect(ratio(0, 0)).toBeNull();
     expect(ratio(5, 0, 100)).toBeNull();
     expect(ratio(0, 4, 100)).toBe(0);
     const [only] = levelMetrics([{ levelId: 7, starts: 2, completes: 0, fails: 0, startedPlayers: 2, completedPlayers: 0, boosterEvents: 0,
-      egpEvents: 0, completionDurationUs: 0, completionsWithDuration: 0, failDurationUs: 0, failsWithDuration: 0 }]);
-    expect(only).toMatchObject({ churnCompleteNext: null, boosterUsage: null, egpRate: null, winRate: null, failRate: null, funnelRate: null,
+      egpEvents: 0, completionDurationUs: 0, completionsWithDuration: 0, failDurationUs: 0, failsWithDuration: 0,
+      horizonPlayers: 0, completedWithinD3: 0, completedWithinD7: 0 }]);
+    expect(only).toMatchObject({ churnD3: null, churnD7: null, churnCompleteNext: null, boosterUsage: null, egpRate: null, winRate: null, failRate: null, funnelRate: null,
       apsRaw: null, apsClean: null, meanCompletionDuration: null, meanFailDuration: null, churnStartComplete: 100, completionRate: 0 });
     for (const v of Object.values(only!)) expect(Number.isNaN(v)).toBe(false);
   });
 
   it('funnelRate is relative to the first level of the result; nextLevelStartedPlayers is 0 past the last level', () => {
-    const base = { starts: 1, completes: 1, fails: 0, boosterEvents: 0, egpEvents: 0, completionDurationUs: 0, completionsWithDuration: 0, failDurationUs: 0, failsWithDuration: 0 };
+    const base = { starts: 1, completes: 1, fails: 0, boosterEvents: 0, egpEvents: 0, completionDurationUs: 0, completionsWithDuration: 0, failDurationUs: 0, failsWithDuration: 0,
+      horizonPlayers: 0, completedWithinD3: 0, completedWithinD7: 0 };
     const levels = levelMetrics([
       { ...base, levelId: 5, startedPlayers: 4, completedPlayers: 2 },
       { ...base, levelId: 3, startedPlayers: 10, completedPlayers: 8 },

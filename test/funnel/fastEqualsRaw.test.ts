@@ -133,6 +133,7 @@ describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape day
     let nonEmpty = 0;
     let nonEmptyInstall = 0;
     let nonEmptyPairs = 0;
+    let withHorizon = 0;
     for (let i = 0; i < QUERIES; i++) {
       const q: FunnelQuery = { gameId: 'g1', ...randomRange(rand, written), filters: randomFilters(rand) };
       const pairs = randomPairs(rand);
@@ -153,10 +154,13 @@ describe.each(CASES)(`fast == raw on random level events (seed $seed, $shape day
       if (ra.levels.length) nonEmpty++;
       if (ra.levels.length && q.install) nonEmptyInstall++;
       if (ra.levels.length && q.funnelPairs) nonEmptyPairs++;
+      if (ra.levels.some((l) => l.horizonPlayers > 0)) withHorizon++;
     }
     expect(nonEmpty).toBeGreaterThan(QUERIES / 3);
     expect(nonEmptyInstall).toBeGreaterThanOrEqual(QUERIES / 20);
     expect(nonEmptyPairs).toBeGreaterThanOrEqual(QUERIES / 30);
+    // horizon churn needs first starts 7 days before the last day: the sparse days have them
+    if (days === SPARSE) expect(withHorizon).toBeGreaterThan(QUERIES / 4);
   });
 
   it('non-ASCII values match in any case the same way on both paths (İ, final Σ, ß)', async () => {

@@ -20,7 +20,7 @@ describe('parseFunnelQuery', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toEqual([
-      'unknown parameter "plattform"; expected from, to, installFrom, installTo, funnel, platform, country, appVersion, levelFunnel, levelFunnelVersion, method',
+      'unknown parameter "plattform"; expected from, to, installFrom, installTo, funnel, levelLimit, platform, country, appVersion, levelFunnel, levelFunnelVersion, method',
       'gameId: "a/b" is not a game id (letters, digits and _ . : @ + -)',
       'from: "2024-02-30" is not a calendar date YYYY-MM-DD',
       'to: "x" is not a calendar date YYYY-MM-DD',
@@ -39,6 +39,10 @@ describe('parseFunnelQuery', () => {
     expect(parse({ from: '2024-01-01', to: '2024-01-31', funnel: ':3,x:1.5', installTo: '2024-02-30' })).toMatchObject({
       ok: false, errors: ['installTo: "2024-02-30" is not a calendar date YYYY-MM-DD', 'funnel: ":3" is not a levelFunnel:version pair; expected levelFunnel:version pairs, e.g. funnel=live_v1:15,live_v2:16'],
     });
+    expect(parse({ from: '2024-01-01', to: '2024-01-31', levelLimit: '20' })).toMatchObject({ ok: true, value: { levelLimit: 20 } });
+    for (const bad of ['0', '-1', '2.5', 'ten', '10001']) {
+      expect(parse({ from: '2024-01-01', to: '2024-01-31', levelLimit: bad })).toMatchObject({ ok: false, errors: [`levelLimit: "${bad}" is not a whole number from 1 to 10000`] });
+    }
     expect(filteredBits({}, { funnelPairs: [{ levelFunnel: 'a', levelFunnelVersion: 1 }] })).toBe(3);
     expect(filteredBits({ platform: ['ios'] }, { install: { from: '2024-01-01' } })).toBe(48);
     expect([32, 48, 35, 3].map(rollupFor)).toEqual([32, 63, 63, 7]);

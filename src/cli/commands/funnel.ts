@@ -92,6 +92,7 @@ const QUERY_OPTIONS: [string, string, string][] = [
   ['installFrom', 'install-from', 'install-date cohort: players whose first register is on or after this day (YYYY-MM-DD)'],
   ['installTo', 'install-to', 'install-date cohort: players whose first register is on or before this day (YYYY-MM-DD)'],
   ['funnel', 'funnel', 'exact levelFunnel:version pairs, e.g. live_v1:15,live_v2:16'],
+  ['levelLimit', 'level-limit', 'list at most this many levels, the lowest first (default 100)'],
 ];
 
 /** A parse error as the CLI names it: `levelFunnelVersion: …` → `--level-funnel-version: …`. */
@@ -106,11 +107,12 @@ const fmt = (v: number | null, digits = 1) => (v === null ? '—' : v.toFixed(di
 
 export function formatLevels(answer: FunnelAnswer): string[] {
   const header = ['level', 'starts', 'completes', 'fails', 'started', 'completed', 'churnSC%', 'churnCN%', 'churnTot%', 'win%', 'fail%',
-    'booster%', 'egp%', 'compl%', 'funnel%', 'apsRaw', 'apsClean', 'meanCompl(s)', 'meanFail(s)'];
+    'booster%', 'egp%', 'compl%', 'funnel%', 'apsRaw', 'apsClean', 'meanCompl(s)', 'meanFail(s)', 'churnD3%', 'churnD7%'];
   const rows = answer.levels.map((l: LevelMetrics) => [
     String(l.levelId), formatCount(l.starts), formatCount(l.completes), formatCount(l.fails), formatCount(l.startedPlayers), formatCount(l.completedPlayers),
     fmt(l.churnStartComplete), fmt(l.churnCompleteNext), fmt(l.churnTotal), fmt(l.winRate), fmt(l.failRate), fmt(l.boosterUsage), fmt(l.egpRate),
     fmt(l.completionRate), fmt(l.funnelRate), fmt(l.apsRaw, 2), fmt(l.apsClean, 2), fmt(l.meanCompletionDuration), fmt(l.meanFailDuration),
+    fmt(l.churnD3), fmt(l.churnD7),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');

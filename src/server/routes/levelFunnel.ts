@@ -41,7 +41,7 @@ const documented = {
 
 /**
  * GET /api/games/:gameId/level-funnel?from=&to=&platform=&country=&appVersion=&levelFunnel=&levelFunnelVersion=
- *     &funnel=live_v1:15,live_v2:16&installFrom=&installTo=&method=
+ *     &funnel=live_v1:15,live_v2:16&installFrom=&installTo=&levelLimit=&method=
  *
  * Per-level funnel metrics (docs/metrics.md#level-funnel), fast (pre-aggregates) by default,
  * `method=raw` for the reference computed from silver. Filters take several values
