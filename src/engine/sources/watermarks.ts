@@ -1,5 +1,6 @@
 import type { PgAdapter, PgSession } from '../../connections/adapter.js';
 import type { JdbcSource } from '../../layout/schema.js';
+import { sqlIdent } from '../../sql/quote.js';
 
 /**
  * Watermarks of incremental jdbc sources, kept in `etl_watermarks` (WAREHOUSE): one row per
@@ -84,7 +85,7 @@ export async function readHorizon(source: PgAdapter): Promise<string> {
 /** The query restricted to rows changed since the watermark (minus the look-back). */
 export function incrementalQuery(query: string, source: JdbcSource, watermark: string): string {
   const inc = source.incremental!;
-  const col = `"${inc.column.replace(/"/g, '""')}"`;
+  const col = sqlIdent(inc.column);
   const lookBack = inc.lookBack ?? '0 seconds';
   return `SELECT * FROM (\n${query}\n) AS gamepipe_incremental\nWHERE ${col} >= TIMESTAMPTZ '${watermark}' - INTERVAL '${lookBack}'`;
 }
